@@ -1,0 +1,1 @@
+"""The Sambruk assistant: settings, retrieval, grounded answers and the HTTP API."""

@@ -1,0 +1,28 @@
+"""What every answer backend provides: the answer text, streamed, with [n] markers into the passages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from assistant.schemas import Language, Message, Mode, Passage
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot answer now (LLM down, timeout): the service degrades to extractive."""
+
+
+class AnswerBackend(Protocol):
+    name: str
+
+    def stream(
+        self,
+        question: str,
+        passages: list[Passage],
+        *,
+        language: Language,
+        history: Sequence[Message] = (),
+        mode: Mode = "answer",
+    ) -> Iterator[str]:
+        """Yield the answer in pieces; ``[n]`` cites ``passages[n - 1]``. Raise BackendUnavailable to degrade."""
+        ...

@@ -1,0 +1,136 @@
+"""HTTP API (FastAPI): ask, stream, search, documents, passages, health.
+
+The Assistant is built once per process (the embedding model takes seconds to load) and handed
+to routes through a dependency, so tests and the UI can share one instance.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from sse_starlette import EventSourceResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from assistant.schemas import Answer, AskRequest, DocType, Filters, Passage
+from assistant.service import Assistant, InvalidRequest, ServiceUnavailable, Token
+from assistant.settings import Settings
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+def get_assistant(request: Request) -> Assistant:
+    assistant = request.app.state.assistant
+    if assistant is None:
+        raise ServiceUnavailable(request.app.state.startup_error or "the assistant is not ready")
+    return assistant
+
+
+def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)]) -> None:
+    expected = request.app.state.settings.api.api_key
+    if expected is not None and not secrets.compare_digest(key or "", expected.get_secret_value()):
+        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+
+
+def create_app(settings: Settings, assistant: Assistant | None = None, startup_error: str | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Sambruk Assistent API",
+        version="0.1.0",
+        description="Answers questions about Sambruk from its own documents, with checkable citations.",
+    )
+    app.state.settings = settings
+    app.state.assistant = assistant
+    app.state.startup_error = startup_error
+
+    @app.exception_handler(InvalidRequest)
+    async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(_: Request, exc: ServiceUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
+
+    @app.exception_handler(LookupError)
+    async def _not_found(_: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc).strip("'\"")})
+
+    v1 = [Depends(require_api_key)]
+
+    @app.post("/v1/ask", response_model=Answer, dependencies=v1, tags=["answers"])
+    async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
+        """A grounded answer with numbered citations, or a refusal with possibly related sources."""
+        return await run_in_threadpool(assistant.ask, body)
+
+    @app.post("/v1/chat", dependencies=v1, tags=["answers"])
+    async def chat(body: AskRequest, assistant: AssistantDep) -> EventSourceResponse:
+        """Server-sent events: `token` events as the answer is written, then one `answer` event."""
+        await run_in_threadpool(assistant.validate, body)  # bad input is a 422, not a broken stream
+
+        async def events() -> AsyncIterator[dict]:
+            try:
+                async for event in iterate_in_threadpool(assistant.stream(body)):
+                    if isinstance(event, Token):
+                        yield {"event": "token", "data": json.dumps({"text": event.text}, ensure_ascii=False)}
+                    else:
+                        yield {"event": "answer", "data": event.model_dump_json()}
+            except (ServiceUnavailable, InvalidRequest) as exc:
+                yield {"event": "error", "data": json.dumps({"detail": str(exc)}, ensure_ascii=False)}
+
+        return EventSourceResponse(events())
+
+    @app.get("/v1/search", response_model=list[Passage], dependencies=v1, tags=["retrieval"])
+    async def search(
+        assistant: AssistantDep,
+        q: Annotated[str, Query(min_length=1, max_length=settings.api.max_question_chars)],
+        top_k: Annotated[int, Query(ge=1, le=50)] = settings.retrieval.top_k,
+        doc_type: Annotated[list[DocType] | None, Query()] = None,
+        organisation: Annotated[list[str] | None, Query()] = None,
+        doc_id: Annotated[list[str] | None, Query()] = None,
+        year_from: int | None = None,
+        year_to: int | None = None,
+    ) -> list[Passage]:
+        """Retrieval only: ranked passages with their fused score and cosine similarity."""
+        if not q.strip():
+            raise InvalidRequest("the query is empty")
+        filters = Filters(doc_types=doc_type or [], organisations=organisation or [], doc_ids=doc_id or [],
+                          year_from=year_from, year_to=year_to)
+        assistant.validate_filters(filters)
+        return await run_in_threadpool(assistant.search, q.strip(), filters, top_k=top_k)
+
+    @app.get("/v1/documents", dependencies=v1, tags=["documents"])
+    async def documents(assistant: AssistantDep) -> list[dict]:
+        """The ingested documents with their metadata and chunk counts."""
+        return await run_in_threadpool(assistant.documents)
+
+    @app.get("/v1/documents/{doc_id}/passage", dependencies=v1, tags=["documents"])
+    async def passage(
+        doc_id: str,
+        assistant: AssistantDep,
+        start: Annotated[int, Query(ge=0)],
+        end: Annotated[int, Query(ge=1)],
+        context: Annotated[int, Query(ge=0, le=5000)] = 600,
+    ) -> dict:
+        """A cited span with its surrounding text, for checking a citation."""
+        return await run_in_threadpool(assistant.passage, doc_id, start, end, context)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        assistant = request.app.state.assistant
+        if assistant is None:
+            return JSONResponse(status_code=503, content={"ready": False, "error": request.app.state.startup_error})
+        checks = await run_in_threadpool(assistant.readiness)
+        return JSONResponse(status_code=200 if checks["ready"] else 503, content=checks)
+
+    return app

@@ -1,0 +1,44 @@
+"""Reading a question before it is searched: conversation context and time words (pure functions)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.schemas import Message
+
+_LATEST = re.compile(
+    r"\b(i dag|idag|nu|numera|just nu|för närvarande|i dagsläget|aktuell\w*|senast\w*|nuvarande|"
+    r"today|now|currently|current|latest|most recent|at present|these days)\b",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+# Words that point back to something said earlier in the conversation.
+_ANAPHORA = re.compile(
+    r"\b(det|den|dess|denna|detta|dessa|de|dem|deras|där|dit|samma|it|its|they|them|their|this|that|"
+    r"these|those|there|he|she|his|her)\b",
+    re.IGNORECASE,
+)
+_SHORT_QUESTION_WORDS = 7
+
+
+def wants_latest(question: str) -> bool:
+    return bool(_LATEST.search(question))
+
+
+def years_mentioned(question: str) -> list[int]:
+    return [int(y) for y in _YEAR.findall(question)]
+
+
+def is_follow_up(question: str, history: list[Message]) -> bool:
+    """A question that leans on the conversation: it refers back, or is too short to stand alone."""
+    if not any(m.role == "user" for m in history):
+        return False
+    return bool(_ANAPHORA.search(question)) or len(question.split()) <= _SHORT_QUESTION_WORDS
+
+
+def contextualize(question: str, history: list[Message], max_turns: int = 2) -> str:
+    """The text to search for: a follow-up is searched together with the user's previous questions."""
+    if not is_follow_up(question, history):
+        return question
+    earlier = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    return " ".join([*earlier[-max_turns:], question])

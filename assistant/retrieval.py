@@ -1,0 +1,182 @@
+"""Hybrid retrieval as llama-index components: a retriever over Qdrant and three postprocessors.
+
+The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one ``query_points``
+call fused by RRF. The postprocessors then prefer newer documents for "today/latest" questions,
+merge neighbouring chunks of one section into one passage, and drop near-duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from pydantic import ConfigDict, PrivateAttr
+from qdrant_client import models
+
+from assistant.schemas import Filters, Passage
+from ingest.embedding import Embedder
+from ingest.sparse import analyze, query_vector
+from ingest.store import DENSE, Store
+
+_NODE_META_EXCLUDE = ("text", "text_sha")
+
+
+def qdrant_filter(filters: Filters) -> models.Filter | None:
+    must: list[models.Condition] = []
+    for key, values in (("doc_type", filters.doc_types), ("organisation", filters.organisations),
+                        ("doc_id", filters.doc_ids)):
+        if values:
+            must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(values))))
+    if filters.year_from is not None or filters.year_to is not None:
+        must.append(models.FieldCondition(key="year", range=models.Range(gte=filters.year_from, lte=filters.year_to)))
+    return models.Filter(must=must) if must else None
+
+
+class HybridRetriever(BaseRetriever):
+    def __init__(self, store: Store, embedder: Embedder, *, limit: int, prefetch_limit: int,
+                 flt: models.Filter | None = None):
+        super().__init__()
+        self._store = store
+        self._embedder = embedder
+        self._limit = limit
+        self._prefetch_limit = prefetch_limit
+        self._filter = flt
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        query = query_bundle.query_str
+        dense = np.asarray(query_bundle.embedding or self._embedder.embed_query(query), dtype=np.float32)
+        points = self._store.hybrid_search(
+            dense, query_vector(query), limit=self._limit, prefetch_limit=self._prefetch_limit,
+            flt=self._filter, with_dense=True,
+        )
+        nodes = []
+        for point in points:
+            vector = np.asarray(point.vector[DENSE], dtype=np.float32)
+            similarity = float(vector @ dense / (np.linalg.norm(vector) * np.linalg.norm(dense) or 1.0))
+            metadata = {k: v for k, v in point.payload.items() if k not in _NODE_META_EXCLUDE}
+            metadata["similarity"] = similarity
+            node = TextNode(id_=str(point.id), text=point.payload["text"], metadata=metadata)
+            nodes.append(NodeWithScore(node=node, score=point.score))
+        return nodes
+
+
+class RecencyPostprocessor(BaseNodePostprocessor):
+    """For "today/latest" questions, lift newer documents so their figures come first."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    weight: float = 0.5
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None):
+        keys = [_date_key(n.node.metadata) for n in nodes]
+        if len(set(keys)) < 2:
+            return nodes
+        ranked = sorted(set(keys))
+        for node, key in zip(nodes, keys, strict=True):
+            node.score = (node.score or 0.0) * (1 + self.weight * ranked.index(key) / (len(ranked) - 1))
+        return sorted(nodes, key=lambda n: n.score or 0.0, reverse=True)
+
+
+class NeighbourMerger(BaseNodePostprocessor):
+    """Adjacent chunks of one section become one passage, so evidence is not cut mid-thought."""
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None):
+        merged: list[NodeWithScore] = []
+        for node in nodes:
+            partner = next((m for m in merged if _adjacent(m.node, node.node)), None)
+            if partner is None:
+                merged.append(node)
+            else:
+                partner.node = _join(partner.node, node.node)
+                partner.score = max(partner.score or 0.0, node.score or 0.0)
+        return merged
+
+
+class NearDuplicateFilter(BaseNodePostprocessor):
+    """Drop a passage whose words are mostly in a higher-ranked one (repeated boilerplate across years)."""
+
+    threshold: float = 0.8
+    _cache: dict = PrivateAttr(default_factory=dict)
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None):
+        kept: list[tuple[NodeWithScore, set[str]]] = []
+        for node in nodes:
+            words = set(analyze(node.node.get_content()))
+            if not any(_containment(words, other) >= self.threshold for _, other in kept):
+                kept.append((node, words))
+        return [node for node, _ in kept]
+
+
+def _containment(words: set[str], other: set[str]) -> float:
+    return len(words & other) / len(words) if words else 1.0
+
+
+def _date_key(meta: dict) -> str:
+    return str(meta.get("date") or meta.get("year") or "")
+
+
+def _adjacent(a: TextNode, b: TextNode) -> bool:
+    ma, mb = a.metadata, b.metadata
+    if ma["doc_id"] != mb["doc_id"] or ma["section"] != mb["section"]:
+        return False
+    first, last = ma.get("ordinal_first", ma["ordinal"]), ma.get("ordinal_last", ma["ordinal"])
+    return mb["ordinal"] in (first - 1, last + 1)
+
+
+def _join(a: TextNode, b: TextNode) -> TextNode:
+    """Union of two neighbouring spans of the cleaned text, using their exact offsets."""
+    first, second = (a, b) if a.metadata["start"] <= b.metadata["start"] else (b, a)
+    f, s = first.metadata, second.metadata
+    if s["start"] >= f["end"]:
+        # Chunks leave out only whitespace between them; padding keeps every offset exact.
+        text = first.text + "\n" * (s["start"] - f["end"]) + second.text
+    else:
+        text = first.text + second.text[f["end"] - s["start"]:]
+    meta = dict(f)
+    meta.update(
+        start=f["start"], end=max(f["end"], s["end"]),
+        ordinal_first=min(f.get("ordinal_first", f["ordinal"]), s.get("ordinal_first", s["ordinal"])),
+        ordinal_last=max(f.get("ordinal_last", f["ordinal"]), s.get("ordinal_last", s["ordinal"])),
+        chunk_ids=[*f.get("chunk_ids", [f["chunk_id"]]), *s.get("chunk_ids", [s["chunk_id"]])],
+        similarity=max(f["similarity"], s["similarity"]),
+        page=f.get("page") if f.get("page") is not None else s.get("page"),
+    )
+    return TextNode(id_=a.node_id, text=text, metadata=meta)
+
+
+def to_passage(node: NodeWithScore) -> Passage:
+    meta = node.node.metadata
+    return Passage(
+        **{k: meta[k] for k in ("doc_id", "file", "title", "doc_type", "organisation", "date", "year",
+                                "language", "section", "page", "start", "end", "similarity") if k in meta},
+        chunk_ids=meta.get("chunk_ids", [meta["chunk_id"]]),
+        text=node.node.get_content(),
+        score=float(node.score or 0.0),
+    )
+
+
+def retrieve_passages(
+    store: Store,
+    embedder: Embedder,
+    query: str,
+    *,
+    filters: Filters,
+    top_k: int,
+    prefetch_k: int,
+    prefer_latest: bool,
+    postprocessors: Sequence[BaseNodePostprocessor] = (),
+) -> list[Passage]:
+    """Ranked, merged, de-duplicated passages: the evidence an answer may cite."""
+    # Fetch more chunks than passages wanted: merging and de-duplication shrink the list.
+    retriever = HybridRetriever(store, embedder, limit=max(top_k * 3, 12), prefetch_limit=prefetch_k,
+                                flt=qdrant_filter(filters))
+    bundle = QueryBundle(query)
+    nodes = retriever.retrieve(bundle)
+    steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
+    steps += [NeighbourMerger(), NearDuplicateFilter(), *postprocessors]
+    for step in steps:
+        nodes = step.postprocess_nodes(nodes, query_bundle=bundle)
+    return [to_passage(n) for n in nodes[:top_k]]
+

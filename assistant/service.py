@@ -1,0 +1,243 @@
+"""The assistant: one request in, one grounded answer out, the same path for HTTP, CLI, UI and eval.
+
+Retrieval, the chosen backend, then grounding: every ``[n]`` must resolve to a retrieved passage,
+otherwise the LLM answer is replaced by the extractive one. An unreachable LLM degrades to the
+extractive answer (flagged), never to an error; an unreachable Qdrant is a ServiceUnavailable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answering.base import AnswerBackend, BackendUnavailable
+from assistant.answering.draft import draft_reply
+from assistant.answering.extractive import ExtractiveBackend
+from assistant.answering.grounding import finalize, has_unresolved_markers, related_sources
+from assistant.answering.llm import OpenAIBackend
+from assistant.answering.prompts import REFUSAL, is_refusal
+from assistant.language import detect_language
+from assistant.query import contextualize, wants_latest
+from assistant.retrieval import retrieve_passages
+from assistant.schemas import Answer, AskRequest, Backend, Filters, Passage, Timings
+from assistant.settings import Settings
+from ingest.embedding import Embedder
+from ingest.store import IndexMismatch, IndexMissing, IndexUnavailable, Store, open_client
+
+
+class InvalidRequest(ValueError):
+    """The request cannot be answered as asked (HTTP 422)."""
+
+
+class ServiceUnavailable(RuntimeError):
+    """A dependency the answer needs is down (HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+class Assistant:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder,
+                 backends: dict[str, AnswerBackend]):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.backends = backends
+        self._extractive = backends["extractive"]
+
+    # -- validation -----------------------------------------------------------------------------
+    def validate(self, request: AskRequest) -> AskRequest:
+        question = request.question.strip()
+        if not question:
+            raise InvalidRequest("the question is empty")
+        limit = self.settings.api.max_question_chars
+        if len(question) > limit:
+            raise InvalidRequest(f"the question is {len(question)} characters long; the limit is {limit}")
+        self.validate_filters(request.filters)
+        backend = request.backend or self.settings.backend
+        if backend not in self.backends:
+            raise InvalidRequest(
+                f"backend '{backend}' is not configured here; available: {', '.join(sorted(self.backends))}"
+            )
+        history = request.history[-2 * self.settings.api.max_history_turns:]
+        return request.model_copy(update={"question": question, "history": history})
+
+    def validate_filters(self, filters: Filters) -> None:
+        if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+            raise InvalidRequest(f"year_from {filters.year_from} is after year_to {filters.year_to}")
+        if not (filters.doc_ids or filters.organisations):
+            return
+        records = self._document_records()
+        unknown = sorted(set(filters.doc_ids) - set(records))
+        if unknown:
+            raise InvalidRequest(f"unknown document id(s): {', '.join(unknown)}; see GET /v1/documents")
+        organisations = {r.get("organisation") for r in records.values()}
+        unknown = sorted(set(filters.organisations) - organisations)
+        if unknown:
+            raise InvalidRequest(
+                f"unknown organisation(s): {', '.join(unknown)}; known: {', '.join(sorted(organisations))}"
+            )
+
+    # -- retrieval ------------------------------------------------------------------------------
+    def retrieve(self, request: AskRequest) -> list[Passage]:
+        return self.search(
+            contextualize(request.question, request.history),
+            request.filters,
+            prefer_latest=wants_latest(request.question),
+        )
+
+    def search(self, query: str, filters: Filters, *, top_k: int | None = None,
+               prefer_latest: bool = False) -> list[Passage]:
+        try:
+            return retrieve_passages(
+                self.store, self.embedder, query, filters=filters,
+                top_k=top_k or self.settings.retrieval.top_k,
+                prefetch_k=self.settings.retrieval.prefetch_k, prefer_latest=prefer_latest,
+            )
+        except (IndexMissing, IndexMismatch) as exc:
+            raise ServiceUnavailable(str(exc)) from exc
+        except Exception as exc:  # transport errors of a remote Qdrant surface as many types
+            raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
+
+    # -- answering ------------------------------------------------------------------------------
+    def ask(self, request: AskRequest, passages: list[Passage] | None = None) -> Answer:
+        answer = None
+        for event in self.stream(request, passages):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, request: AskRequest, passages: list[Passage] | None = None) -> Iterator[Token | Answer]:
+        """Tokens as the backend produces them, then the final, grounded Answer."""
+        started = time.perf_counter()
+        request = self.validate(request)
+        if passages is None:
+            passages = self.retrieve(request)
+        retrieval_ms = (time.perf_counter() - started) * 1000
+        language = detect_language(request.question)
+        backend_name: Backend = request.backend or self.settings.backend
+        backend = self.backends[backend_name]
+        pieces: list[str] = []
+        first_token_ms = None
+        degraded = False
+        try:
+            for piece in backend.stream(request.question, passages, language=language,
+                                        history=request.history, mode=request.mode):
+                if first_token_ms is None:
+                    first_token_ms = (time.perf_counter() - started) * 1000
+                pieces.append(piece)
+                yield Token(piece)
+        except BackendUnavailable:
+            degraded = True
+        text = "".join(pieces).strip()
+        if backend is not self._extractive and (degraded or self._needs_repair(text, passages)):
+            # The LLM was down, or cited what it was not given: the extractive answer is always grounded.
+            text = "".join(self._extractive.stream(request.question, passages, language=language)).strip()
+            backend_name, degraded = "extractive", True
+        refused = not passages or is_refusal(text)
+        if refused:
+            text, citations, related = REFUSAL[language], [], related_sources(passages)
+        else:
+            text, citations = finalize(text, passages)
+            related = []
+        if request.mode == "draft":
+            text = draft_reply(request.question, text, citations, refused=refused)
+        yield Answer(
+            text=text, citations=citations, refused=refused, related=related, backend=backend_name,
+            degraded=degraded, language=language, mode=request.mode,
+            timings=Timings(retrieval_ms=retrieval_ms, first_token_ms=first_token_ms,
+                            total_ms=(time.perf_counter() - started) * 1000),
+        )
+
+    @staticmethod
+    def _needs_repair(text: str, passages: list[Passage]) -> bool:
+        if is_refusal(text):
+            return False
+        return not text or "[" not in text or has_unresolved_markers(text, len(passages))
+
+    # -- documents and passages -----------------------------------------------------------------
+    def _document_records(self) -> dict[str, dict[str, Any]]:
+        try:
+            return self.store.document_records()
+        except Exception as exc:
+            raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
+
+    def documents(self) -> list[dict[str, Any]]:
+        keys = ("doc_id", "file", "title", "doc_type", "organisation", "date", "year", "language", "chunks",
+                "ingested_at")
+        records = self._document_records().values()
+        return sorted(({k: r.get(k) for k in keys} for r in records), key=lambda r: r["doc_id"])
+
+    def passage(self, doc_id: str, start: int, end: int, context: int = 600) -> dict[str, Any]:
+        """A cited span with the text around it, rebuilt from the document's chunks."""
+        record = self._document_records().get(doc_id)
+        if record is None:
+            raise LookupError(f"unknown document id '{doc_id}'; see GET /v1/documents")
+        chunks = self.store.document_chunks(doc_id)
+        text = document_text(chunks)
+        if not 0 <= start < end <= len(text):
+            raise InvalidRequest(f"span {start}-{end} is outside the document (length {len(text)})")
+        lo, hi = max(0, start - context), min(len(text), end + context)
+        section = next((c["section"] for c in chunks if c["start"] <= start < c["end"]), "")
+        page = next((c.get("page") for c in chunks if c["start"] <= start < c["end"]), None)
+        return {
+            "doc_id": doc_id, "title": record.get("title"), "doc_type": record.get("doc_type"),
+            "date": record.get("date"), "file": record.get("file"), "section": section, "page": page,
+            "start": start, "end": end, "before": text[lo:start], "quote": text[start:end], "after": text[end:hi],
+        }
+
+    def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {"embedding_model": self.embedder.name}
+        try:
+            checks["qdrant"] = "ok" if self.store.exists() else "collection missing: run `python -m ingest`"
+            checks["chunks"] = self.store.count() if self.store.exists() else 0
+        except Exception as exc:
+            checks["qdrant"] = f"unreachable: {exc}"
+        for name, backend in self.backends.items():
+            if isinstance(backend, OpenAIBackend):
+                checks[f"llm_{name}"] = "ok" if backend.ping() else "unreachable (answers degrade to extractive)"
+        checks["ready"] = checks["qdrant"] == "ok"
+        return checks
+
+
+def document_text(chunks: list[dict[str, Any]]) -> str:
+    """The cleaned document text, reassembled from chunk spans (whitespace-only gaps padded)."""
+    buffer: list[str] = []
+    length = 0
+    for chunk in chunks:
+        if chunk["end"] <= length:
+            continue
+        if chunk["start"] > length:
+            buffer.append("\n" * (chunk["start"] - length))
+            length = chunk["start"]
+        buffer.append(chunk["text"][length - chunk["start"]:])
+        length = chunk["end"]
+    return "".join(buffer)
+
+
+def build_assistant(settings: Settings, *, store: Store | None = None, embedder: Embedder | None = None) -> Assistant:
+    """Wire the assistant from settings; the store and embedder can be shared (tests, eval)."""
+    if store is None:
+        try:
+            store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+        except IndexUnavailable as exc:
+            raise ServiceUnavailable(str(exc)) from exc
+    embedder = embedder or Embedder(settings.embedding_model_path, settings.embedding)
+    if store.exists():
+        store.check(embedder.name, embedder.dimension)
+    backends: dict[str, AnswerBackend] = {
+        "extractive": ExtractiveBackend(),
+        "openai": OpenAIBackend(settings.llm, name="openai"),
+        "local": OpenAIBackend(
+            settings.llm.model_copy(
+                update={"base_url": f"http://{settings.local_llm.host}:{settings.local_llm.port}/v1"}
+            ),
+            name="local",
+        ),
+    }
+    return Assistant(settings, store, embedder, backends)

@@ -1,0 +1,143 @@
+"""One typed settings object for the whole project.
+
+Values come, in rising priority, from the defaults here, an optional TOML file
+(``SAMBRUK_CONFIG`` or ``./sambruk.toml``) and ``SAMBRUK_*`` environment variables
+(nested fields use ``__``: ``SAMBRUK_QDRANT__URL``). Code receives a ``Settings``
+instance as an argument; nothing deep inside reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_models_dir() -> Path:
+    # Outside the checkout, so a clean clone (CI) reuses weights already fetched and verified.
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return cache / "sambruk-assistent" / "models"
+
+
+class EmbeddingSettings(BaseModel):
+    # A folder name under models_dir, or a path to any sentence-transformers model folder.
+    model: str = "embeddinggemma-300m"
+    # Prompt names or literal prefixes; None uses the model's own prompts when it has them.
+    query_prompt: str | None = None
+    document_prompt: str | None = None
+    # Matryoshka truncation (EmbeddingGemma supports 512/256/128); None keeps the full size.
+    dimension: int | None = None
+    batch_size: int = 16
+    device: str = "cpu"
+
+
+class QdrantSettings(BaseModel):
+    # Local embedded mode by default; set url (and api_key) to use a Qdrant server or cluster.
+    path: Path = Path("data/qdrant")
+    url: str | None = None
+    api_key: SecretStr | None = None
+    collection: str = "sambruk"
+    timeout_s: float = 10.0
+
+
+class ChunkSettings(BaseModel):
+    target_tokens: int = 260
+    max_tokens: int = 350
+    overlap_tokens: int = 40
+    min_tokens: int = 25
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = 6
+    prefetch_k: int = 40
+    # Neighbouring chunks of one section are merged when both are retrieved within this rank window.
+    merge_neighbours: bool = True
+    # Passages whose fused score is below this fraction of the best one are not offered as evidence.
+    min_relative_score: float = 0.0
+
+
+class LLMSettings(BaseModel):
+    base_url: str = "http://127.0.0.1:8081/v1"
+    model: str = "qwen2.5-coder-1.5b-instruct"
+    api_key: SecretStr = SecretStr("not-needed")
+    timeout_s: float = 120.0
+    max_tokens: int = 220
+    temperature: float = 0.1
+    # Passages given to the LLM; small on CPU, where each prompt token costs ~30 ms.
+    context_passages: int = 3
+    context_chars: int = 2400
+
+
+class LocalLLMSettings(BaseModel):
+    # The packaged GGUF served by llama.cpp (xllamacpp) on 127.0.0.1; see `python -m assistant llm-server`.
+    model_file: str = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    host: str = "127.0.0.1"
+    port: int = 8081
+    n_ctx: int = 4096
+    threads: int = 2
+
+
+class APISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    api_key: SecretStr | None = None
+    max_question_chars: int = 2000
+    max_history_turns: int = 6
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SAMBRUK_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    corpus_dir: Path = Path("corpus")
+    catalog_file: Path = Path("corpus/catalog.toml")
+    data_dir: Path = Path("data")
+    models_dir: Path = Field(default_factory=_default_models_dir)
+
+    backend: Literal["extractive", "openai", "local"] = "extractive"
+
+    embedding: EmbeddingSettings = EmbeddingSettings()
+    qdrant: QdrantSettings = QdrantSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    local_llm: LocalLLMSettings = LocalLLMSettings()
+    api: APISettings = APISettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("SAMBRUK_CONFIG", "sambruk.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def embedding_model_path(self) -> Path:
+        candidate = Path(self.embedding.model).expanduser()
+        if candidate.is_absolute() or candidate.exists():
+            return candidate
+        return self.models_dir / self.embedding.model
+
+    @property
+    def local_llm_path(self) -> Path:
+        return self.models_dir / self.local_llm.model_file

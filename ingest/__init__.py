@@ -1,0 +1,1 @@
+"""Ingestion: corpus files in, cleaned and chunked passages with dense and sparse vectors in Qdrant."""

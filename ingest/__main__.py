@@ -1,0 +1,85 @@
+"""`python -m ingest`: bring the Qdrant index in line with the corpus folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from assistant.settings import Settings
+from ingest.catalog import CatalogError
+from ingest.embedding import Embedder, EmbeddingModelMissing
+from ingest.pipeline import IngestReport, Ingestor
+from ingest.pipeline import Progress as PipelineProgress
+from ingest.store import IndexMismatch, IndexUnavailable, Store, open_client
+
+
+class RichProgress(PipelineProgress):
+    def __init__(self, console: Console):
+        self.console = console
+        self.bar = Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+        )
+        self.task = None
+
+    def start_embedding(self, total: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("embedding chunks", total=total)
+
+    def advance(self, n: int) -> None:
+        self.bar.advance(self.task, n)
+
+    def message(self, text: str) -> None:
+        self.bar.console.print(text)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def build_ingestor(settings: Settings) -> Ingestor:
+    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+    return Ingestor(settings, store, lambda: Embedder(settings.embedding_model_path, settings.embedding))
+
+
+def summary_table(report: IngestReport) -> Table:
+    table = Table(title="Ingest summary", show_header=False)
+    for key, value in report.as_dict().items():
+        if isinstance(value, dict):
+            value = "; ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+        elif isinstance(value, list):
+            value = ", ".join(value) or "none"
+        table.add_row(key.replace("_", " "), str(value))
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
+    parser.add_argument("--rebuild", action="store_true", help="drop the collection and ingest everything anew")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args(argv)
+    console = Console(stderr=True)
+    settings = Settings()
+    progress = RichProgress(console)
+    try:
+        report = build_ingestor(settings).run(rebuild=args.rebuild, progress=progress)
+    except (IndexUnavailable, IndexMismatch, EmbeddingModelMissing, CatalogError, FileNotFoundError) as exc:
+        progress.stop()
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    progress.stop()
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        console.print(summary_table(report))
+    for rel, reason in report.failed.items():
+        console.print(f"[red]failed:[/] {rel}: {reason}")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

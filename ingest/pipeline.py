@@ -1,0 +1,219 @@
+"""Incremental ingestion: corpus files -> cleaned, chunked, embedded points in Qdrant.
+
+A file is re-processed only when its fingerprint (bytes, catalog entry, chunking settings) changed;
+within a changed file, chunks whose text is unchanged reuse their stored vectors, so an edit of
+one paragraph embeds a handful of chunks. Files that disappeared leave the index. A file that
+fails to load is reported and keeps whatever it had in the index before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.schemas import ChunkRecord, DocumentMeta
+from assistant.settings import Settings
+from ingest.catalog import doc_id_for, document_meta, load_catalog
+from ingest.chunking import ChunkSpan, chunk_text
+from ingest.cleaning import clean_pages
+from ingest.embedding import Embedder, TitledText
+from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, load_file
+from ingest.sparse import document_vector
+from ingest.store import ChunkPoint, Store, point_id
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    unchanged: int = 0
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    chunks_written: int = 0
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files, "unchanged": self.unchanged, "updated": self.updated,
+            "removed": self.removed, "failed": self.failed, "chunks_written": self.chunks_written,
+            "chunks_embedded": self.chunks_embedded, "chunks_reused": self.chunks_reused,
+            "total_chunks": self.total_chunks, "seconds": round(self.seconds, 2),
+            "chunks_per_second": round(self.chunks_written / self.seconds, 2) if self.seconds else None,
+        }
+
+
+@dataclass
+class PreparedDocument:
+    meta: DocumentMeta
+    fingerprint: str
+    records: list[ChunkRecord]
+    inputs: list[TitledText]
+    text_shas: list[str]  # of the embedded text (title + section + chunk): equal sha, reusable vectors
+
+
+class Progress:
+    """What the pipeline reports while it works; the CLI draws it, tests ignore it."""
+
+    def start_embedding(self, total: int) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def message(self, text: str) -> None: ...
+
+
+def discover(corpus_dir: Path, catalog_file: Path) -> list[str]:
+    """Supported files under the corpus folder, as POSIX paths relative to it."""
+    if not corpus_dir.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus_dir} does not exist")
+    found = []
+    for path in sorted(corpus_dir.rglob("*")):
+        rel = path.relative_to(corpus_dir)
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and path != catalog_file \
+                and not any(part.startswith(".") for part in rel.parts):
+            found.append(rel.as_posix())
+    return found
+
+
+def fingerprint(data: bytes, catalog_entry: dict | None, settings: Settings) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps(catalog_entry or {}, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(settings.chunking.model_dump_json().encode())
+    return digest.hexdigest()
+
+
+def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: Settings) -> PreparedDocument:
+    """Clean and chunk one loaded file into chunk records and the texts to embed (pure)."""
+    text, page_starts = clean_pages(loaded.pages)
+    spans = chunk_text(
+        text,
+        page_starts=page_starts if loaded.kind == "pdf" else None,
+        target_tokens=settings.chunking.target_tokens,
+        max_tokens=settings.chunking.max_tokens,
+        overlap_tokens=settings.chunking.overlap_tokens,
+        min_tokens=settings.chunking.min_tokens,
+    )
+    records, inputs, shas = [], [], []
+    for ordinal, span in enumerate(spans):
+        section = " > ".join(span.section_path)
+        title = f"{meta.title} > {section}" if section else meta.title
+        sha = hashlib.sha256(f"{title}\n{span.text}".encode("utf-8")).hexdigest()
+        inputs.append(TitledText(title=title, text=span.text))
+        shas.append(sha)
+        records.append(_record(meta, ordinal, span, section, sha))
+    return PreparedDocument(meta=meta, fingerprint=fp, records=records, inputs=inputs, text_shas=shas)
+
+
+def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, text_sha: str) -> ChunkRecord:
+    return ChunkRecord(
+        **meta.model_dump(),
+        chunk_id=point_id(meta.doc_id, ordinal, text_sha),
+        ordinal=ordinal,
+        section=section,
+        section_number=span.section_number,
+        page=span.page,
+        start=span.start,
+        end=span.end,
+        text=span.text,
+    )
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, store: Store, embedder_factory: Callable[[], Embedder]):
+        self.settings = settings
+        self.store = store
+        self._embedder_factory = embedder_factory
+        self._embedder: Embedder | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        # Loading the model costs seconds and a gigabyte: only when something must be embedded.
+        if self._embedder is None:
+            self._embedder = self._embedder_factory()
+            self.store.ensure(self._embedder.name, self._embedder.dimension)
+        return self._embedder
+
+    def run(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestReport:
+        progress = progress or Progress()
+        started = time.perf_counter()
+        report = IngestReport()
+        if rebuild:
+            self.store.drop()
+        catalog = load_catalog(self.settings.catalog_file)
+        files = discover(self.settings.corpus_dir, self.settings.catalog_file)
+        report.files = len(files)
+        known = self._known_records()
+        pending: list[PreparedDocument] = []
+        for rel in files:
+            path = self.settings.corpus_dir / rel
+            data = path.read_bytes()
+            fp = fingerprint(data, catalog.get(rel), self.settings)
+            record = known.get(doc_id_for(rel))
+            if record and record.get("fingerprint") == fp:
+                report.unchanged += 1
+                continue
+            try:
+                loaded = load_file(path)
+            except LoadError as exc:
+                report.failed[rel] = str(exc)
+                progress.message(f"[red]skipped[/] {rel}: {exc}")
+                continue
+            meta = document_meta(rel, "\n".join(loaded.pages), catalog)
+            pending.append(prepare(loaded, rel, meta, fp, self.settings))
+        current_ids = {doc_id_for(rel) for rel in files}
+        for doc_id, record in known.items():
+            if doc_id not in current_ids:
+                self.store.remove_document(doc_id)
+                report.removed.append(record.get("file", doc_id))
+        if pending:
+            self._write(pending, report, progress)
+        report.total_chunks = self.store.count() if self.store.exists() else 0
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _known_records(self) -> dict[str, dict[str, Any]]:
+        if not self.store.exists():
+            return {}
+        # Before the model is loaded (it may never be): a model switch must stop the run, not skip files.
+        self.store.check(self.settings.embedding_model_path.name)
+        return self.store.document_records()
+
+    def _write(self, pending: list[PreparedDocument], report: IngestReport, progress: Progress) -> None:
+        embedder = self.embedder
+        reuse = {doc.meta.doc_id: self.store.existing_vectors(doc.meta.doc_id) for doc in pending}
+        to_embed = sum(1 for doc in pending for sha in doc.text_shas if sha not in reuse[doc.meta.doc_id])
+        progress.start_embedding(to_embed)
+        for doc in pending:
+            known = reuse[doc.meta.doc_id]
+            missing = [i for i, sha in enumerate(doc.text_shas) if sha not in known]
+            fresh = embedder.embed_documents([doc.inputs[i] for i in missing], on_batch=progress.advance)
+            dense_by_index = dict(zip(missing, fresh, strict=True))
+            points = []
+            for i, (record, item, sha) in enumerate(zip(doc.records, doc.inputs, doc.text_shas, strict=True)):
+                if i in dense_by_index:
+                    dense, sparse = dense_by_index[i], document_vector(f"{item.title}\n{item.text}")
+                else:
+                    dense, sparse = known[sha]
+                payload = record.model_dump() | {"text_sha": sha}
+                points.append(ChunkPoint(chunk_id=record.chunk_id, payload=payload, dense=dense, sparse=sparse))
+            doc_record = doc.meta.model_dump() | {
+                "fingerprint": doc.fingerprint,
+                "chunks": len(points),
+                "embedding_model": embedder.name,
+                "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            self.store.replace_document(doc_record, points)
+            report.updated.append(doc.meta.file)
+            report.chunks_written += len(points)
+            report.chunks_embedded += len(missing)
+            report.chunks_reused += len(points) - len(missing)
+
