@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -120,6 +120,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     ) -> dict:
         """A cited span with its surrounding text, for checking a citation."""
         return await run_in_threadpool(assistant.passage, doc_id, start, end, context)
+
+    @app.get("/v1/documents/{doc_id}/file", dependencies=v1, tags=["documents"])
+    async def original_file(doc_id: str, assistant: AssistantDep) -> FileResponse:
+        """The original corpus file (a PDF opens at a page with `#page=N`)."""
+        path = await run_in_threadpool(assistant.source_file, doc_id)
+        return FileResponse(path, filename=path.name, content_disposition_type="inline")
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

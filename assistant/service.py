@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
@@ -172,6 +173,16 @@ class Assistant:
                 "ingested_at")
         records = self._document_records().values()
         return sorted(({k: r.get(k) for k in keys} for r in records), key=lambda r: r["doc_id"])
+
+    def source_file(self, doc_id: str) -> Path:
+        record = self._document_records().get(doc_id)
+        if record is None:
+            raise LookupError(f"unknown document id '{doc_id}'; see GET /v1/documents")
+        corpus = self.settings.corpus_dir.resolve()
+        path = (corpus / record["file"]).resolve()
+        if corpus not in path.parents or not path.is_file():
+            raise LookupError(f"the file of '{doc_id}' is no longer in the corpus folder")
+        return path
 
     def passage(self, doc_id: str, start: int, end: int, context: int = 600) -> dict[str, Any]:
         """A cited span with the text around it, rebuilt from the document's chunks."""

@@ -10,6 +10,7 @@ whose record is stale, and the next run redoes exactly that document.
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -108,10 +109,13 @@ class Store:
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             metadata=self.expected_metadata(model_name, dimension),
         )
-        for field in KEYWORD_FIELDS:
-            self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.KEYWORD)
-        for field in INTEGER_FIELDS:
-            self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.INTEGER)
+        with warnings.catch_warnings():
+            # Local mode ignores payload indexes (and says so); a server needs them for filtered search.
+            warnings.simplefilter("ignore", UserWarning)
+            for field in KEYWORD_FIELDS:
+                self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.KEYWORD)
+            for field in INTEGER_FIELDS:
+                self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.INTEGER)
         self.client.create_collection(self.documents, vectors_config={})
 
     def ensure(self, model_name: str, dimension: int) -> None:

@@ -1,0 +1,116 @@
+"""Shared fixtures: the real corpus, real models, a real Qdrant index, a real HTTP server on 127.0.0.1.
+
+The expensive ones are session-scoped: the EmbeddingGemma model is loaded once, and the real corpus
+is ingested once into data/test/ (incrementally: a re-run on an unchanged corpus embeds nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+GOLD = ROOT / "eval" / "gold" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+def read_corpus(name: str) -> str:
+    return (CORPUS / name).read_text(encoding="utf-8")
+
+
+def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides):
+    from assistant.settings import QdrantSettings, Settings
+
+    return Settings(
+        corpus_dir=corpus_dir,
+        catalog_file=corpus_dir / "catalog.toml",
+        data_dir=data_dir,
+        qdrant=QdrantSettings(path=data_dir / "qdrant"),
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def gemma_settings():
+    settings = make_settings(ROOT / "data" / "test")
+    if not settings.embedding_model_path.exists():
+        pytest.fail(f"EmbeddingGemma missing at {settings.embedding_model_path}: run scripts/bootstrap.sh")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def gemma(gemma_settings):
+    from ingest.embedding import Embedder
+
+    return Embedder(gemma_settings.embedding_model_path, gemma_settings.embedding)
+
+
+@pytest.fixture(scope="session")
+def real_store(gemma_settings, gemma):
+    """The real corpus ingested with the real model into a local-mode Qdrant."""
+    from ingest.pipeline import Ingestor
+    from ingest.store import Store, open_client
+
+    store = Store(open_client(gemma_settings.qdrant), gemma_settings.qdrant.collection)
+    report = Ingestor(gemma_settings, store, lambda: gemma).run()
+    assert report.ok, report.failed
+    return store
+
+
+@pytest.fixture(scope="session")
+def assistant(gemma_settings, real_store, gemma):
+    from assistant.service import build_assistant
+
+    return build_assistant(gemma_settings, store=real_store, embedder=gemma)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn in a thread of the test process: a real HTTP server that shares the session's index."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture()
+def tmp_corpus(tmp_path) -> Path:
+    """A private copy of the corpus that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
