@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, get_args
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
@@ -219,7 +219,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="gold JSONL file, e.g. eval/gold/dev.jsonl")
     parser.add_argument("--out", type=Path, required=True,
                         help="folder for metrics.json, report.md, results.jsonl and chart.png")
-    parser.add_argument("--backend", choices=["extractive", "local", "openai"],
+    parser.add_argument("--backend", choices=get_args(Backend),
                         help="answer backend; default: the configured one (SAMBRUK_BACKEND / sambruk.toml)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--check", type=Path,
@@ -232,12 +232,14 @@ def main(args: argparse.Namespace) -> int:
     # Imported here: the service loads torch and the embedding model stack, which the pure parts don't need.
     from assistant.service import ServiceUnavailable, build_assistant
     from assistant.settings import Settings
+    from ingest.embedding import EmbeddingModelMissing
+    from ingest.store import IndexMismatch
 
     settings = Settings(backend=args.backend) if args.backend else Settings()
     try:
         assistant = build_assistant(settings)
         results = run_all(assistant, questions, args.backend, console)
-    except ServiceUnavailable as exc:
+    except (ServiceUnavailable, IndexMismatch, EmbeddingModelMissing) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     label = f"{args.gold.name}, {len(questions)} questions, backend {settings.backend}"
@@ -247,7 +249,7 @@ def main(args: argparse.Namespace) -> int:
     if args.check:
         failures = check_thresholds(metrics, json.loads(args.check.read_text(encoding="utf-8")))
         for line in failures:
-            console.print(f"[red]below threshold:[/] {line}")
+            console.print(f"[red]threshold missed:[/] {line}")
         if failures:
             return 1
     return 0

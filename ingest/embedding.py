@@ -48,7 +48,7 @@ class Embedder:
         prompts = self._model.prompts or {}
         self._query_prompt = _resolve(settings.query_prompt, prompts, "query")
         self._document_prompt = _resolve(settings.document_prompt, prompts, "document")
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(self._model.get_embedding_dimension())
 
     def document_input(self, item: TitledText) -> str:
         if "title: none" in self._document_prompt:

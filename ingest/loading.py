@@ -44,11 +44,13 @@ def load_file(path: Path) -> LoadedFile:
     if not data.strip():
         raise LoadError("empty file")
     kind = suffix.lstrip(".")
-    pages = _pdf_pages(path) if kind == "pdf" else [decode_text(data)]
+    pages = _pdf_pages(path) if kind == "pdf" else [_decode_text(data)]
+    if not pages[0].strip() and len(pages) == 1:
+        raise LoadError("empty file")  # a byte-order mark and nothing else
     return LoadedFile(path=path, kind=kind, pages=pages)
 
 
-def decode_text(data: bytes) -> str:
+def _decode_text(data: bytes) -> str:
     """UTF-8 (BOM tolerated) first; cp1252 second, because Windows tools still write it."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         candidates: tuple[str, ...] = ("utf-16",)
@@ -68,8 +70,8 @@ def _pdf_pages(path: Path) -> list[str]:
     """Page texts via pypdf; any pypdf failure, of whatever type, becomes a LoadError."""
     try:
         reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise LoadError("encrypted PDF")
+        if reader.is_encrypted:
+            _open_without_password(reader)
         pages = [page.extract_text() or "" for page in reader.pages]
     except LoadError:
         raise
@@ -84,3 +86,13 @@ def _pdf_pages(path: Path) -> list[str]:
     if not any(page.strip() for page in pages):
         raise LoadError("no extractable text (scanned?)")
     return pages
+
+
+def _open_without_password(reader: PdfReader) -> None:
+    """Many PDFs are encrypted only against editing: they open with the empty user password."""
+    try:
+        opened = reader.decrypt("")
+    except Exception as exc:  # an encryption scheme pypdf cannot handle
+        raise LoadError(f"encrypted PDF: {exc}") from exc
+    if not opened:
+        raise LoadError("encrypted PDF")

@@ -6,12 +6,13 @@ so the idempotency checks stay fast; retrieval quality is tested with EmbeddingG
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from qdrant_client import models
 
-from conftest import make_settings, read_corpus
+from conftest import CORPUS, make_settings, read_corpus
 from ingest.pipeline import Ingestor
 from ingest.store import IndexMismatch, Store, open_client
 
@@ -49,11 +50,23 @@ def point_ids(store: Store, doc_id: str | None = None) -> set[str]:
     return {str(p.id) for p in points}
 
 
+@pytest.fixture(scope="module")
+def base_index(tmp_path_factory, minilm):
+    """The real corpus ingested once; each test gets its own copy of corpus and index to change."""
+    root = tmp_path_factory.mktemp("base")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    ingestor = ingestor_for(corpus, root / "data", minilm)
+    report = ingestor.run()
+    ingestor.store.client.close()
+    return root, report
+
+
 @pytest.fixture()
-def ingested(tmp_corpus, tmp_path, minilm):
-    ingestor = ingestor_for(tmp_corpus, tmp_path / "data", minilm)
-    first = ingestor.run()
-    return ingestor, first
+def ingested(base_index, tmp_path, minilm):
+    root, first = base_index
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    return ingestor_for(tmp_path / "corpus", tmp_path / "data", minilm), first
 
 
 def test_first_run_indexes_every_file_with_metadata(ingested):
@@ -77,10 +90,10 @@ def test_unchanged_corpus_does_no_work(ingested):
     assert point_ids(ingestor.store) == before
 
 
-def test_edited_file_replaces_only_its_chunks(ingested, tmp_corpus):
+def test_edited_file_replaces_only_its_chunks(ingested, tmp_path):
     ingestor, _ = ingested
     others_before = point_ids(ingestor.store) - point_ids(ingestor.store, "sambruk-verksamhetsplan-2026")
-    plan = tmp_corpus / "sambruk-verksamhetsplan-2026.txt"
+    plan = tmp_path / "corpus" / "sambruk-verksamhetsplan-2026.txt"
     text = plan.read_text(encoding="utf-8")
     assert "Verksamhetsplan 2026" in text
     plan.write_text(text + "\n\nTillägg\n\nStyrelsen har beslutat att införa en ny tjänst för e-arkiv.\n",
@@ -94,9 +107,9 @@ def test_edited_file_replaces_only_its_chunks(ingested, tmp_corpus):
     assert "ny tjänst för e-arkiv" in texts
 
 
-def test_removed_file_leaves_the_index(ingested, tmp_corpus):
+def test_removed_file_leaves_the_index(ingested, tmp_path):
     ingestor, _ = ingested
-    (tmp_corpus / "sambruk-verksamhetsberattelse-2011.txt").unlink()
+    (tmp_path / "corpus" / "sambruk-verksamhetsberattelse-2011.txt").unlink()
     report = ingestor.run()
     assert report.removed == ["sambruk-verksamhetsberattelse-2011.txt"]
     assert point_ids(ingestor.store, "sambruk-verksamhetsberattelse-2011") == set()
@@ -120,34 +133,39 @@ def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monk
     store.client.close()
 
 
-def test_interrupted_run_recovers_to_the_same_index(tmp_corpus, tmp_path, minilm):
+def test_interrupted_run_recovers_to_the_same_index(ingested, tmp_path):
+    """The process dies after a changed document's chunks are written but before its record is."""
+
     class Crash(RuntimeError):
         pass
 
-    ingestor = ingestor_for(tmp_corpus, tmp_path / "data", minilm)
-    original = ingestor.store.replace_document
-    calls = {"n": 0}
+    ingestor, _ = ingested
+    expected = point_ids(ingestor.store)
+    for name in ("sambruk-verksamhetsberattelse-2011.txt", "sambruk-verksamhetsplan-2026.txt"):
+        path = tmp_path / "corpus" / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n\nTillägg.\n", encoding="utf-8")
+    client = ingestor.store.client
+    upsert = client.upsert
 
-    def crash_on_third(record, points, batch=128):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            original(record, points[: len(points) // 2], batch)  # half written, then the process dies
+    def dies_before_the_record(collection_name, points, **kwargs):
+        if collection_name == ingestor.store.documents:
             raise Crash()
-        original(record, points, batch)
+        return upsert(collection_name, points, **kwargs)
 
-    ingestor.store.replace_document = crash_on_third
+    client.upsert = dies_before_the_record
     with pytest.raises(Crash):
         ingestor.run()
-    ingestor.store.replace_document = original
+    del client.upsert
     recovered = ingestor.run()
-    assert recovered.ok and len(recovered.updated) == 3  # the crashed document and the two never reached
+    assert recovered.ok and len(recovered.updated) == 2  # the crashed document and the one never reached
+    for name in ("sambruk-verksamhetsberattelse-2011.txt", "sambruk-verksamhetsplan-2026.txt"):
+        path = tmp_path / "corpus" / name
+        path.write_text(path.read_text(encoding="utf-8").removesuffix("\n\nTillägg.\n"), encoding="utf-8")
+    ingestor.run()
+    assert point_ids(ingestor.store) == expected
 
-    clean = ingestor_for(tmp_corpus, tmp_path / "clean", minilm)
-    clean.run()
-    assert point_ids(ingestor.store) == point_ids(clean.store)
 
-
-def test_model_switch_is_refused(ingested, tmp_corpus, tmp_path):
+def test_model_switch_is_refused(ingested):
     ingestor, _ = ingested
     ingestor.settings.embedding.model = "embeddinggemma-300m"
     with pytest.raises(IndexMismatch, match="--rebuild"):
