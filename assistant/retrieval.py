@@ -37,8 +37,9 @@ def qdrant_filter(filters: Filters) -> models.Filter | None:
 
 class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder: Embedder, *, limit: int, prefetch_limit: int,
-                 flt: models.Filter | None = None):
+                 flt: models.Filter | None = None, sparse_weight: float = 1.0):
         super().__init__()
+        self._sparse_weight = sparse_weight
         self._store = store
         self._embedder = embedder
         self._limit = limit
@@ -50,7 +51,7 @@ class HybridRetriever(BaseRetriever):
         dense = np.asarray(query_bundle.embedding or self._embedder.embed_query(query), dtype=np.float32)
         points = self._store.hybrid_search(
             dense, query_vector(query), limit=self._limit, prefetch_limit=self._prefetch_limit,
-            flt=self._filter, with_dense=True,
+            flt=self._filter, with_dense=True, sparse_weight=self._sparse_weight,
         )
         nodes = []
         for point in points:
@@ -166,12 +167,13 @@ def retrieve_passages(
     top_k: int,
     prefetch_k: int,
     prefer_latest: bool,
+    sparse_weight: float = 1.0,
     postprocessors: Sequence[BaseNodePostprocessor] = (),
 ) -> list[Passage]:
     """Ranked, merged, de-duplicated passages: the evidence an answer may cite."""
     # Fetch more chunks than passages wanted: merging and de-duplication shrink the list.
     retriever = HybridRetriever(store, embedder, limit=max(top_k * 3, 12), prefetch_limit=prefetch_k,
-                                flt=qdrant_filter(filters))
+                                flt=qdrant_filter(filters), sparse_weight=sparse_weight)
     bundle = QueryBundle(query)
     nodes = retriever.retrieve(bundle)
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []

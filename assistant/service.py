@@ -93,11 +93,13 @@ class Assistant:
 
     def search(self, query: str, filters: Filters, *, top_k: int | None = None,
                prefer_latest: bool = False) -> list[Passage]:
+        settings = self.settings.retrieval
+        english = detect_language(query) == "en"
         try:
             return retrieve_passages(
-                self.store, self.embedder, query, filters=filters,
-                top_k=top_k or self.settings.retrieval.top_k,
-                prefetch_k=self.settings.retrieval.prefetch_k, prefer_latest=prefer_latest,
+                self.store, self.embedder, query, filters=filters, top_k=top_k or settings.top_k,
+                prefetch_k=settings.prefetch_k, prefer_latest=prefer_latest,
+                sparse_weight=settings.sparse_weight_english if english else settings.sparse_weight,
             )
         except (IndexMissing, IndexMismatch) as exc:
             raise ServiceUnavailable(str(exc)) from exc

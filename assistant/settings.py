@@ -37,6 +37,9 @@ class EmbeddingSettings(BaseModel):
     dimension: int | None = None
     batch_size: int = 16
     device: str = "cpu"
+    # bfloat16 is ~1.6x faster on CPUs with AVX512-BF16/AMX and within 0.998 cosine of float32;
+    # "auto" uses it only where the CPU has those instructions (float16 breaks EmbeddingGemma).
+    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
 
 
 class QdrantSettings(BaseModel):
@@ -51,17 +54,17 @@ class QdrantSettings(BaseModel):
 class ChunkSettings(BaseModel):
     target_tokens: int = 260
     max_tokens: int = 350
-    overlap_tokens: int = 40
+    overlap_tokens: int = 30
     min_tokens: int = 25
 
 
 class RetrievalSettings(BaseModel):
     top_k: int = 6
     prefetch_k: int = 40
-    # Neighbouring chunks of one section are merged when both are retrieved within this rank window.
-    merge_neighbours: bool = True
-    # Passages whose fused score is below this fraction of the best one are not offered as evidence.
-    min_relative_score: float = 0.0
+    # Weight of the BM25 ranking in the fusion. English questions meet Swedish text, where BM25
+    # matches little but noise, so they lean on the multilingual dense ranking.
+    sparse_weight: float = 1.0
+    sparse_weight_english: float = 0.3
 
 
 class LLMSettings(BaseModel):

@@ -50,7 +50,7 @@ class IngestReport:
             "removed": self.removed, "failed": self.failed, "chunks_written": self.chunks_written,
             "chunks_embedded": self.chunks_embedded, "chunks_reused": self.chunks_reused,
             "total_chunks": self.total_chunks, "seconds": round(self.seconds, 2),
-            "chunks_per_second": round(self.chunks_written / self.seconds, 2) if self.seconds else None,
+            "chunks_per_second": round(self.chunks_written / self.seconds, 2) if self.chunks_written else None,
         }
 
 
@@ -105,7 +105,9 @@ def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings:
     records, inputs, shas = [], [], []
     for ordinal, span in enumerate(spans):
         section = " > ".join(span.section_path)
-        title = f"{meta.title} > {section}" if section else meta.title
+        # The two innermost headings say what a chunk is about; the full path only costs tokens.
+        heading = " > ".join(span.section_path[-2:])
+        title = f"{meta.title} > {heading}" if heading else meta.title
         sha = hashlib.sha256(f"{title}\n{span.text}".encode("utf-8")).hexdigest()
         inputs.append(TitledText(title=title, text=span.text))
         shas.append(sha)

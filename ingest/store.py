@@ -206,7 +206,9 @@ class Store:
         prefetch_limit: int,
         flt: models.Filter | None = None,
         with_dense: bool = False,
+        sparse_weight: float = 1.0,
     ) -> list[models.ScoredPoint]:
+        """Dense and BM25 candidates fused by weighted reciprocal rank, in one request."""
         prefetch = [models.Prefetch(query=list(dense), using=DENSE, limit=prefetch_limit, filter=flt)]
         if sparse.indices:
             prefetch.append(
@@ -216,7 +218,8 @@ class Store:
                 )
             )
         response = self.client.query_points(
-            self.collection, prefetch=prefetch, query=models.FusionQuery(fusion=models.Fusion.RRF),
+            self.collection, prefetch=prefetch,
+            query=models.RrfQuery(rrf=models.Rrf(weights=[1.0, sparse_weight][: len(prefetch)])),
             limit=limit, with_payload=True, with_vectors=[DENSE] if with_dense else False,
         )
         return response.points
