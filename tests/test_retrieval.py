@@ -1,0 +1,72 @@
+"""Hybrid retrieval with the real EmbeddingGemma model over the real corpus in local-mode Qdrant."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.schemas import AskRequest, Filters, Message
+
+pytestmark = pytest.mark.slow
+
+# (question, document id, a string the passage's section path must contain)
+CASES = [
+    ("Vilka tjänster erbjuder Sambruk för skolor?", "sambruk-verksamhetsberattelse-2021", "5.6 Skola"),
+    ("Vilka tjänster erbjuder Sambruk för skolor?", "sambruk-verksamhetsplan-2026", "Egil"),
+    ("Which digital services does Sambruk offer for schools?", "sambruk-verksamhetsberattelse-2021", "Skola"),
+    ("Vad beslutade e-nämnden om budgeten för 2023?", "norrbottens-e-namnd-protokoll-2022", "§ 12"),
+    ("What did the e-committee decide about the 2023 budget?", "norrbottens-e-namnd-protokoll-2022", "§ 12"),
+    ("Vad är Provisum?", "sambruk-verksamhetsplan-2026", "Provisum"),
+    ("Hur startar vi en ny samverkan i Sambruk?", "sambruk-informationstraff-2026-06-15", "samverkan"),
+    ("Hur många kommuner är medlemmar enligt informationsträffen?", "sambruk-informationstraff-2026-06-15",
+     "nuläge"),
+    ("Hur många medlemmar hade föreningen vid utgången av 2021?", "sambruk-verksamhetsberattelse-2021",
+     "medlemmar"),
+    ("What is the Teckal exemption and why does it matter for members?", "sambruk-informationstraff-2026-06-15",
+     "Teckal"),
+    ("Hur ser Sambruks vision ut i verksamhetsplanen?", "sambruk-verksamhetsplan-2026", "Vision"),
+    ("Vad beslutade e-nämnden om delårsrapporten 2022?", "norrbottens-e-namnd-protokoll-2022", "§ 16"),
+]
+
+
+@pytest.mark.parametrize(("question", "doc_id", "section"), CASES)
+def test_question_finds_the_right_document_and_section(assistant, question, doc_id, section):
+    passages = assistant.retrieve(AskRequest(question=question))
+    top5 = [(p.doc_id, p.section) for p in passages[:5]]
+    assert any(d == doc_id and section.lower() in s.lower() for d, s in top5), top5
+
+
+def test_search_text_is_prefixed_with_title_and_section(assistant):
+    """The EGIL chunk never says "skola", but its heading path does, and that is embedded with it."""
+    passages = assistant.search("skola elevkonton", Filters(doc_ids=["sambruk-verksamhetsberattelse-2021"]))
+    egil = next(p for p in passages if "EGIL" in p.section)
+    assert "5.6 Skola" in egil.section
+
+
+def test_filters_restrict_the_evidence(assistant):
+    passages = assistant.search("budget", Filters(doc_types=["protokoll"]))
+    assert passages and {p.doc_type for p in passages} == {"protokoll"}
+    passages = assistant.search("medlemmar", Filters(year_from=2021, year_to=2021))
+    assert passages and {p.year for p in passages} == {2021}
+    passages = assistant.search("medlemmar", Filters(organisations=["Norrbottens e-nämnd"]))
+    assert {p.organisation for p in passages} == {"Norrbottens e-nämnd"}
+
+
+def test_latest_question_prefers_the_newest_document(assistant):
+    passages = assistant.retrieve(AskRequest(question="Hur många medlemmar har Sambruk i dag?"))
+    assert passages[0].year == 2026, [(p.doc_id, p.section) for p in passages]
+
+
+def test_follow_up_uses_the_conversation(assistant):
+    request = AskRequest(question="Hur många kommuner använder det?",
+                         history=[Message(role="user", content="Vad är Provisum?")])
+    passages = assistant.retrieve(request)
+    assert any("Provisum" in p.text for p in passages[:3])
+
+
+def test_merged_passages_keep_exact_offsets(assistant, real_store):
+    from assistant.service import document_text
+
+    passages = assistant.search("Egil Inclubit Tillarbetslivet UKAA Provisum", Filters(), top_k=8)
+    for p in passages:
+        text = document_text(real_store.document_chunks(p.doc_id))
+        assert text[p.start:p.end].split() == p.text.split()
