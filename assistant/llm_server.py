@@ -8,20 +8,30 @@ and worked example, so llama.cpp reuses their KV cache and only evaluates what f
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from assistant.settings import LocalLLMSettings, Settings
 
+if TYPE_CHECKING:  # imported lazily below: clients of wait_ready() need not load llama.cpp
+    import xllamacpp
 
-class ModelMissing(FileNotFoundError):
+
+class LLMServerError(RuntimeError):
+    """The server cannot start; the message says what to do."""
+
+
+class ModelMissing(LLMServerError):
     """The GGUF is not where settings say; it is fetched, never downloaded implicitly."""
 
 
-def build_params(settings: LocalLLMSettings, model_path: Path):
+def build_params(settings: LocalLLMSettings, model_path: Path) -> xllamacpp.CommonParams:
     """llama.cpp server parameters: one slot, prompt cache on, bounded host-RAM prompt cache."""
     import xllamacpp
 
@@ -37,39 +47,64 @@ def build_params(settings: LocalLLMSettings, model_path: Path):
     params.hostnames = [settings.host]
     params.port = settings.port
     params.ui = False
-    params.n_gpu_layers = 0
     return params
 
 
-def start(settings: LocalLLMSettings, model_path: Path):
+def start(settings: LocalLLMSettings, model_path: Path) -> xllamacpp.Server:
     """Load the model and start serving (returns once the HTTP server listens); keep the result alive."""
     if not model_path.is_file():
-        raise ModelMissing(f"local LLM weights not found at {model_path}: run `python -m assistant fetch-models`")
+        raise ModelMissing(
+            f"local LLM weights not found at {model_path}: run `python -m assistant fetch-models`"
+        )
+    _check_port_free(settings.host, settings.port)  # before spending seconds loading the model
     import xllamacpp
 
-    return xllamacpp.Server(build_params(settings, model_path))
+    try:
+        return xllamacpp.Server(build_params(settings, model_path))
+    except RuntimeError as exc:  # llama.cpp logs the cause just above
+        raise LLMServerError(f"llama.cpp could not start the server for {model_path}: {exc}") from exc
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server itself binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LLMServerError(
+                f"cannot listen on {host}:{port} ({exc.strerror}): is another LLM server running? "
+                "Stop it or set SAMBRUK_LOCAL_LLM__PORT"
+            ) from exc
 
 
 def serve(settings: LocalLLMSettings, model_path: Path) -> None:
     """Serve until SIGINT or SIGTERM, then free the model."""
     stop = {signal.SIGINT, signal.SIGTERM}
     # Blocked before the server's threads exist, so they inherit the mask and sigwait() below receives it.
-    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
-    started = time.perf_counter()
-    server = start(settings, model_path)
-    print(f"local LLM {model_path.name} serving at http://{settings.host}:{settings.port}/v1 "
-          f"(loaded in {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
-    received = signal.sigwait(stop)
-    print(f"local LLM: {signal.Signals(received).name}, stopping", file=sys.stderr, flush=True)
-    del server
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    try:
+        started = time.perf_counter()
+        server = start(settings, model_path)
+        print(f"local LLM {model_path.name} serving at http://{settings.host}:{settings.port}/v1 "
+              f"(loaded in {time.perf_counter() - started:.1f} s)", file=sys.stderr, flush=True)
+        received = signal.sigwait(stop)
+        print(f"local LLM: {signal.Signals(received).name}, stopping", file=sys.stderr, flush=True)
+        del server  # joins llama.cpp's threads and frees the model
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def wait_ready(base_url: str, timeout_s: float = 120.0) -> None:
-    """Poll /health until the model is loaded; ``base_url`` may end in /v1 (the OpenAI base URL)."""
+def wait_ready(base_url: str, timeout_s: float = 120.0, alive: Callable[[], bool] = lambda: True) -> None:
+    """Poll /health until the model is loaded; ``base_url`` may end in /v1 (the OpenAI base URL).
+
+    ``alive`` (e.g. ``lambda: process.poll() is None``) stops the wait as soon as a server process died.
+    """
     root = base_url.rstrip("/").removesuffix("/v1")
     deadline = time.monotonic() + timeout_s
     last = "no answer"
     while time.monotonic() < deadline:
+        if not alive():
+            raise LLMServerError(f"the LLM server for {root} exited before it was ready (see its log)")
         try:
             response = httpx.get(f"{root}/health", timeout=2.0)
             if response.status_code == 200:
@@ -85,7 +120,7 @@ def main() -> int:
     settings = Settings()
     try:
         serve(settings.local_llm, settings.local_llm_path)
-    except ModelMissing as exc:
+    except LLMServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -49,6 +49,7 @@ class OpenAIBackend:
             question, passages, language=language, history=history,
             max_passages=self.settings.context_passages, max_chars=self.settings.context_chars,
         )
+        where = f"LLM '{self.name}' at {self.settings.base_url}"
         try:
             chunks = self._client.chat.completions.create(
                 model=self.settings.model,
@@ -61,17 +62,13 @@ class OpenAIBackend:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except openai.APITimeoutError as exc:
-            raise BackendUnavailable(
-                f"LLM '{self.name}' at {self.settings.base_url} timed out after {self.settings.timeout_s:.0f} s"
-            ) from exc
+            raise BackendUnavailable(f"{where} timed out after {self.settings.timeout_s:.0f} s") from exc
         except openai.APIConnectionError as exc:
-            raise BackendUnavailable(f"LLM '{self.name}' at {self.settings.base_url} is unreachable: {exc}") from exc
+            raise BackendUnavailable(f"{where} is unreachable: {exc}") from exc
         except openai.APIStatusError as exc:
-            raise BackendUnavailable(
-                f"LLM '{self.name}' at {self.settings.base_url} answered HTTP {exc.status_code}: {exc.message}"
-            ) from exc
+            raise BackendUnavailable(f"{where} answered HTTP {exc.status_code}: {exc.message}") from exc
         except (openai.APIError, httpx.HTTPError) as exc:  # a stream cut mid-answer
-            raise BackendUnavailable(f"LLM '{self.name}' stream failed: {exc}") from exc
+            raise BackendUnavailable(f"{where}: the stream failed: {exc}") from exc
 
     def ping(self) -> bool:
         """Whether the endpoint answers GET /models within a couple of seconds (for /readyz)."""

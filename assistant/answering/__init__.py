@@ -1,0 +1,1 @@
+"""Turning retrieved passages into a short, cited answer: extractive or LLM, then grounding and drafts."""

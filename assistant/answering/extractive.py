@@ -1,0 +1,553 @@
+"""The answer that needs no LLM: the evidence's own sentences, chosen, ordered and cited.
+
+Sentences (list items, table rows, slide fragments) are scored by how much of the question they
+cover: stemmed terms (``ingest.sparse.analyze``) weighted by their rarity among the given
+passages, names, numbers and "beslut" counting double, the words that introduce a list item
+counting fully and a passage's title, section, headings and paragraph as weaker context. Swedish
+inflection and compounds defeat exact stems ("medlem"/"medlemm", "skolan"/"skolhuvudman"), so
+stems also match on a long common prefix or as a compound's tail. English questions reach the
+Swedish evidence through a small glossary and get the Swedish sentences quoted inside English
+framing. Figures from different years are attributed to their document, newest first when the
+question asks about now. Runs in a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from stop_words import get_stop_words
+
+from assistant.answering.grounding import LABEL_LEVEL, plain, segment
+from assistant.answering.prompts import REFUSAL
+from assistant.query import is_follow_up, wants_latest, years_mentioned
+from assistant.schemas import Language, Message, Mode, Passage
+from ingest.sparse import analyze
+
+# English domain words (and a few phrases) -> Swedish words as the documents write them; "" drops a word.
+GLOSSARY: dict[str, str] = {
+    "member": "medlem medlemmar", "membership": "medlemskap", "membership fee": "medlemsavgift",
+    "municipality": "kommun kommuner", "municipal": "kommunal", "region": "region", "county": "län",
+    "school": "skola skolan", "pupil": "elev elever", "student": "elev elever", "teacher": "lärare",
+    "service": "tjänst tjänster", "e-service": "e-tjänst", "decide": "beslutade", "decision": "beslutade",
+    "budget": "budget", "budgeted": "budget", "board": "styrelse", "chairman": "ordförande",
+    "chair": "ordförande", "chaired": "ordförande", "annual meeting": "årsstämma",
+    "general meeting": "årsstämma stämma", "meeting": "möte sammanträde träff", "fee": "avgift",
+    "e-committee": "e-nämnd", "committee": "nämnd", "nomination committee": "valberedning",
+    "convener": "sammankallande", "collaboration": "samverkan samarbete", "cooperation": "samverkan samarbete",
+    "network": "nätverk", "project": "projekt", "library": "bibliotek", "citizen": "invånare medborgare",
+    "inhabitant": "invånare", "resident": "invånare", "population": "befolkning", "goal": "mål",
+    "target": "mål målsättning", "employee": "anställda medarbetare", "staff": "anställda personal",
+    "average": "genomsnitt medelantalet", "cost": "kostnad kostar", "price": "pris kostnad",
+    "revenue": "nettoomsättning intäkter", "net revenue": "nettoomsättning", "income": "intäkter",
+    "profit": "resultat", "result": "resultat", "plan": "plan", "business plan": "verksamhetsplan",
+    "operational plan": "verksamhetsplan", "annual report": "verksamhetsberättelse",
+    "report": "rapport verksamhetsberättelse", "association": "förening", "founded": "startade bildades",
+    "start": "starta startar", "started": "startade", "procurement": "upphandling",
+    "digitalisation": "digitalisering", "digitalization": "digitalisering", "platform": "plattform",
+    "open source": "öppen källkod", "security": "säkerhet", "auditor": "revisor", "office": "kansli",
+    "seat": "säte", "agreement": "avtal", "contract": "avtal", "development": "utveckling",
+    "developed": "utvecklat", "management": "förvaltning", "maintenance": "förvaltning", "minutes": "protokoll",
+    "support": "support stöd", "tool": "verktyg", "system": "system", "phone": "telefon telefonnummer",
+    "telephone": "telefon telefonnummer", "email": "e-post", "contact": "kontakt kontakta", "question": "frågor",
+    "new": "ny nya", "join": "ansluta", "joined": "anslutit nya", "leave": "lämna", "left": "lämnade",
+    "connected": "anslutna anslutit", "use": "använder används", "used": "används", "uses": "använder",
+    "offer": "", "described": "", "owner": "ägare", "ownership": "ägarskapet", "available": "tillgänglig",
+    "young people": "ungdomar", "activity responsibility": "aktivitetsansvar", "transaction": "transaktion",
+    "resource": "resurser", "supplier": "leverantör", "provider": "leverantör", "company": "företag bolag",
+    "cloud": "moln molntjänst", "website": "webbplats", "visitor": "besökare", "audit": "granskning",
+    "executive officer": "verkställande tjänsteperson", "chief executive": "verkställande tjänsteperson",
+    "ceo": "verkställande", "area": "område områden", "inspiration": "inspiration", "today": "",
+    "change": "", "changed": "", "compare": "", "number": "",
+}
+# Words that shape a question rather than name what it is about ("Hur har antalet ... utvecklats"),
+# and the association's own name, which every document is about.
+_CUE_STEMS = frozenset(analyze("antal antalet utvecklats förändrats ändrats jämfört erbjuder erbjuds beskrivs "
+                               "Sambruk Sambruks"))
+_KEY_STEMS = frozenset(analyze("beslutade"))  # in minutes, the decision is what a question is after
+_QUERY_WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé0-9][\w'’-]*")
+_SECTION_MARK = re.compile(r"§\s*(\d{1,3})")
+_NUMERIC = re.compile(
+    r"\b(hur många|hur mycket|hur stor\w*|antal\w*|vilket år|vilket datum|när|how many|how much|number of|"
+    r"what year|which year|when)\b", re.I,
+)
+_NUMBER = re.compile(r"\d|\b(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen)\b", re.I)
+_ANAPHOR = re.compile(r"(Detta|Denna|Dessa|Det|Den|De|Tjänsten|Nätverket|Systemet|Lösningen|Projektet)\b")
+_LIST = {
+    "sv": re.compile(r"\b(vilka|lista|räkna upp)\b", re.I),
+    "en": re.compile(r"\b(list|enumerate)\b|\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)"
+                     r"(?:\w+\s+)?\w+s\b", re.I),
+}
+_INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
+
+NAME_WEIGHT = 2.0  # names, numbers and key stems must match: "Provisum", "2011", "§ 16", "beslutade"
+UNKNOWN_ENGLISH_WEIGHT = 0.5  # an English word outside the glossary may still be a cognate
+HISTORY_WEIGHT = 0.5  # terms of the previous questions, for a follow-up
+CONTEXT_WEIGHT = 0.6  # a term found only in the title, section, headings or paragraph around the unit
+FUZZY_MATCH = 0.8  # "medlemm" ~ "medlemskommun", "skolan" ~ "skolhuvudman"
+COMPOUND_MATCH = 0.6  # "tjänst" as the tail of "samverkanstjänst"
+NO_NUMBER = 0.6  # score factor of a unit without a number, for "how many" / "when" questions
+RELATIVE_SUPPORT = 0.8  # sentences kept: at least this share of the best sentence's support
+LIST_RELATIVE = 0.6  # list items kept: at least this share of the best item's relevance
+LIST_VERSUS_SENTENCE = 0.6  # a list answers only if its best item fits nearly as well as the best sentence
+LATEST_BONUS = 0.15  # "i dag", "latest": the newest document's sentences first
+SAME_PASSAGE_DECAY = 0.75  # each further sentence from one passage: prefer spreading over sources
+MAX_CHARS = 700
+MAX_LIST_ITEMS = 15
+SECTION_OPENING = 2  # a section is judged as a list item by its heading and first sentences
+FOLLOW_ON_CHARS = 300  # an answer this short gets the sentence after its best one
+
+
+@dataclass(frozen=True)
+class _Query:
+    weights: dict[str, float]  # stem -> weight before rarity
+    numeric: bool  # "how many", "when": the answer has a number
+    listing: bool
+    latest: bool
+    section: re.Pattern[str] | None  # "§ 16": only that item of the minutes answers
+
+
+@dataclass(frozen=True)
+class _Unit:
+    passage: int
+    position: int  # index among its passage's spans
+    kind: str
+    level: int
+    start: int
+    text: str  # as the answer shows it
+    terms: frozenset[str]
+    lead: frozenset[str]  # the heading or sentence that introduces a list item or table row
+    context: frozenset[str]  # title, section, date, the headings above and the unit's own paragraph
+    heading: str  # the nearest heading, to name what "Detta" or "Tjänsten" refers to
+    number: bool  # has a figure, in digits or in words
+
+
+@dataclass
+class _Item:
+    label: str
+    terms: frozenset[str]
+    passages: list[int] = field(default_factory=list)
+
+
+class ExtractiveBackend:
+    name = "extractive"
+
+    def __init__(self, max_sentences: int = 4, min_support: float = 0.4, min_similarity: float = 0.3):
+        self.max_sentences = max_sentences
+        self.min_support = min_support  # share of the question's weighted terms the best sentence covers
+        self.min_similarity = min_similarity  # below it no passage is about the question at all
+
+    def answer(self, question: str, passages: list[Passage], *, language: Language) -> str:
+        return self._compose(question, passages, language, ())
+
+    def stream(
+        self,
+        question: str,
+        passages: list[Passage],
+        *,
+        language: Language,
+        history: Sequence[Message] = (),
+        mode: Mode = "answer",  # a draft is built by the service from this same grounded answer
+    ) -> Iterator[str]:
+        """The answer cut after each citation group: one sentence or list item per piece."""
+        text = self._compose(question, passages, language, history)
+        last = 0
+        for match in re.finditer(r"\](?!\s*\[)\s*", text):
+            yield text[last:match.end()]
+            last = match.end()
+        if last < len(text):
+            yield text[last:]
+
+    def _compose(self, question: str, passages: list[Passage], language: Language,
+                 history: Sequence[Message]) -> str:
+        refusal = REFUSAL[language]
+        query = _query(question, language, history)
+        if query.section:
+            passages = [p if query.section.search(p.section) else p.model_copy(update={"text": ""}) for p in passages]
+        if not any(p.text.strip() for p in passages) or (
+            any(p.similarity for p in passages) and max(p.similarity for p in passages) < self.min_similarity
+        ):
+            return refusal
+        units = _units(passages)
+        weights = _rarity(query.weights, units)
+        candidates = [u for u in units if u.kind != "heading" and len(u.terms) >= (2 if u.kind == "item" else 3)
+                      and any(_novel(t, weights) for t in u.terms)]
+        support = {u: _support(weights, u) for u in candidates}
+        answering = [u for u in candidates if u.number or not query.numeric]
+        best = max((support[u] for u in answering), default=0.0)
+        if best < self.min_support:
+            return refusal
+        if query.listing:
+            items = _list_items(units, weights, best)
+            if len(items) >= 2:
+                return _format_list(items, passages, language)
+        kept = [u for u in candidates if support[u] >= RELATIVE_SUPPORT * best]
+        chosen = self._choose(kept, support, passages, query)
+        return _format_sentences(_follow_on(chosen, units), passages, language, query.latest)
+
+    def _choose(self, kept: list[_Unit], support: dict[_Unit, float], passages: list[Passage],
+                query: _Query) -> list[_Unit]:
+        """Greedy by score; a passage's further sentences and near-repeats count less or not at all."""
+
+        newest = max(_recency(p) for p in passages)
+
+        def score(unit: _Unit) -> float:
+            figure = NO_NUMBER if query.numeric and not unit.number else 1.0
+            fragment = 0.85 if unit.kind == "fragment" else 1.0
+            prior = 0.1 * passages[unit.passage].similarity + 0.05 / (1 + unit.passage)
+            if query.latest and _recency(passages[unit.passage]) == newest:
+                prior += LATEST_BONUS
+            return support[unit] * figure * fragment + prior
+
+        chosen: list[_Unit] = []
+        remaining = list(kept)
+        length = 0
+        while remaining and len(chosen) < self.max_sentences:
+            used = [u.passage for u in chosen]
+            unit = max(remaining, key=lambda u: score(u) * SAME_PASSAGE_DECAY ** used.count(u.passage))
+            remaining.remove(unit)
+            if any(_jaccard(unit.terms, c.terms) >= 0.7 for c in chosen):
+                continue
+            # a sentence from a further source also brings the source's name ("Enligt ...:")
+            added = len(unit.text) + (0 if unit.passage in used else len(_source(passages[unit.passage])) + 10)
+            if chosen and length + added > MAX_CHARS:
+                continue
+            chosen.append(unit)
+            length += added
+        return chosen
+
+
+# ------------------------------------------------------------------------------ the question
+
+
+def _query(question: str, language: Language, history: Sequence[Message]) -> _Query:
+    weights = _terms(question, language)
+    years = set(years_mentioned(question))
+    if len(years) > 1 or (years and wants_latest(question)):  # a span of time: no one year decides
+        weights.update({str(year): 1.0 for year in years if str(year) in weights})
+    earlier = [m.content for m in history if m.role == "user" and m.content.strip()]
+    if earlier and is_follow_up(question, list(history)):
+        for text in earlier[-2:]:
+            for stem, weight in _terms(text, language).items():
+                weights.setdefault(stem, HISTORY_WEIGHT * weight)
+    mark = _SECTION_MARK.search(question)
+    return _Query(weights, bool(_NUMERIC.search(question)), bool(_LIST[language].search(question)),
+                  wants_latest(question), re.compile(rf"§\s*{mark.group(1)}\b") if mark else None)
+
+
+def _terms(text: str, language: Language) -> dict[str, float]:
+    """Stems of a question with their weights."""
+    if language == "en":
+        return _english_terms(text)
+    words = _QUERY_WORD.findall(text)
+    names = set(_stems(" ".join(w for i, w in enumerate(words) if _is_name(w, first=i == 0))))
+    return _without_cues({t: NAME_WEIGHT if t in names or t.isdigit() or t in _KEY_STEMS else 1.0
+                          for t in _stems(text)})
+
+
+def _without_cues(weights: dict[str, float]) -> dict[str, float]:
+    """The question's content stems; the cue stems only when there is nothing else ("Vad är Sambruk?")."""
+    content = {t: w for t, w in weights.items() if t not in _CUE_STEMS}
+    return content or weights
+
+
+def _english_terms(text: str) -> dict[str, float]:
+    """English words -> Swedish stems via the glossary; other content words kept, names at full weight."""
+    words = [re.sub(r"['’]s?$", "", w) for w in _QUERY_WORD.findall(text)]
+    weights: dict[str, float] = {}
+    i = 0
+    while i < len(words):
+        pair = f"{words[i]} {words[i + 1]}".lower() if i + 1 < len(words) else ""
+        word, lower = words[i], words[i].lower()
+        swedish = next((GLOSSARY[k] for k in (pair, _singular(pair)) if k in GLOSSARY), None)
+        if swedish is not None:
+            i += 2
+            weight = 1.0
+        else:
+            i += 1
+            swedish = next((GLOSSARY[k] for k in (lower, _singular(lower)) if k in GLOSSARY), None)
+            weight = 1.0
+            if swedish is None:
+                if lower in _english_stop_words():
+                    continue
+                swedish = word
+                weight = NAME_WEIGHT if _is_name(word, first=i == 1) or word.isdigit() else UNKNOWN_ENGLISH_WEIGHT
+        for stem in _stems(swedish):
+            weight_here = NAME_WEIGHT if stem in _KEY_STEMS else weight
+            weights[stem] = max(weights.get(stem, 0.0), weight_here)
+    return _without_cues(weights)
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") else word
+
+
+def _is_name(word: str, *, first: bool) -> bool:
+    return sum(c.isupper() for c in word) > 1 or (word[:1].isupper() and not first)
+
+
+@lru_cache(maxsize=1)
+def _english_stop_words() -> frozenset[str]:
+    return frozenset(get_stop_words("english"))
+
+
+def _stems(text: str) -> list[str]:
+    """Analyzer stems without single letters ("e" of "e-nämnd" would match everything)."""
+    return [t for t in analyze(text) if len(t) > 1 or t.isdigit()]
+
+
+# ------------------------------------------------------------------------------ the evidence
+
+
+def _units(passages: list[Passage]) -> list[_Unit]:
+    """Every span of every passage, with what surrounds it: headings, paragraph, introducing line."""
+    units = []
+    for index, passage in enumerate(passages):
+        spans = segment(passage.text)
+        raws = [passage.text[s.start:s.end] for s in spans]
+        terms = [frozenset(_stems(raw)) for raw in raws]
+        paragraphs: dict[int, frozenset[str]] = {}
+        for span, t in zip(spans, terms):
+            paragraphs[span.line] = paragraphs.get(span.line, frozenset()) | t
+        base = frozenset(_stems(f"{passage.title} {passage.section} {passage.date or ''}"))
+        headings: dict[int, tuple[str, frozenset[str]]] = {}
+        lead: frozenset[str] = frozenset()
+        previous = None
+        for position, (span, raw, own) in enumerate(zip(spans, raws, terms)):
+            level = span.level
+            if span.kind == "heading" and level == LABEL_LEVEL and previous is not None \
+                    and previous.kind == "heading" and previous.level < LABEL_LEVEL:
+                level = previous.level + 1  # "§ 8" then its title: the title is not a sibling of "Beslut"
+            if span.kind == "heading":
+                headings = {lv: h for lv, h in headings.items() if lv < level}
+            elif span.kind == "row" and (previous is None or previous.kind != "row"):
+                lead = lead | own  # a table's first row names its columns
+            nearest = headings[max(headings)][0] if headings else ""
+            context = base.union(paragraphs[span.line], *(t for _, t in headings.values()))
+            units.append(_Unit(
+                index, position, span.kind, level, span.start, plain(raw), own,
+                lead if span.kind in ("item", "row") else frozenset(), context, nearest,
+                bool(_NUMBER.search(raw)),
+            ))
+            if span.kind == "heading":
+                headings[level] = (_heading_label(plain(raw)), own)
+            if span.kind not in ("item", "row"):
+                lead = own
+            previous = units[-1]
+    return units
+
+
+def _heading_label(text: str) -> str:
+    return re.sub(r"^(?:\d+(?:\.\d+)*|§\s*\d+)\s+", "", text)
+
+
+@lru_cache(maxsize=65536)
+def _match(q: str, d: str) -> float:
+    if q == d:
+        return 1.0
+    if q.isdigit() or d.isdigit():
+        return 0.0
+    if d == q + "s" or q == d + "s":  # genitive of a short name: "UKAs", "DSOs"
+        return FUZZY_MATCH
+    common = len(os.path.commonprefix([q, d]))
+    if common >= 4 and common >= min(len(q), len(d)) - 2:
+        return FUZZY_MATCH
+    return COMPOUND_MATCH if len(q) >= 5 and d.endswith(q) else 0.0
+
+
+def _strength(q: str, terms: frozenset[str]) -> float:
+    return 1.0 if q in terms else max((_match(q, d) for d in terms), default=0.0)
+
+
+def _novel(term: str, weights: dict[str, float]) -> bool:
+    """A term the question does not already say, not even inflected: what an answer adds ("tjänstekoll" is
+    new to a question about "tjänst", "tjänsterna" is not)."""
+    return all(q != term and len(os.path.commonprefix([q, term])) < max(len(q), len(term)) - 3 for q in weights)
+
+
+def _rarity(weights: dict[str, float], units: list[_Unit]) -> dict[str, float]:
+    """Question weights times an IDF over the passages' units: a term every sentence has (or sits under) decides
+    little."""
+    bodies = [u.terms | u.context for u in units if u.kind != "heading"]
+    n = len(bodies)
+    return {q: w * math.log(1 + (n + 1) / (sum(_strength(q, t) > 0 for t in bodies) + 0.5))
+            for q, w in weights.items()}
+
+
+def _support(weights: dict[str, float], unit: _Unit, terms: frozenset[str] | None = None) -> float:
+    """Share of the question's weight a unit covers: its own terms and lead fully, its context less."""
+    own = (terms if terms is not None else unit.terms) | unit.lead
+    total = sum(weights.values())
+    covered = sum(w * max(_strength(q, own), CONTEXT_WEIGHT * _strength(q, unit.context))
+                  for q, w in weights.items())
+    return covered / total if total else 0.0
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _follow_on(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
+    """A short answer also gets the sentence after its best one ("SVADA ..." -> "... administrerat av RISE")."""
+    if not chosen or sum(len(u.text) for u in chosen) > FOLLOW_ON_CHARS:
+        return chosen
+    top = chosen[0]
+    after = next((u for u in units if u.passage == top.passage and u.position == top.position + 1), None)
+    if after is None or after.kind == "heading" or after in chosen:
+        return chosen
+    return [*chosen, after]
+
+
+# ------------------------------------------------------------------------------ list answers
+
+_Found = tuple[_Unit, str, frozenset[str]]  # the unit, the item's label, the terms judged for relevance
+
+
+def _list_items(units: list[_Unit], weights: dict[str, float], sentence_best: float) -> list[_Item]:
+    """Relevant items across passages, merged; none when a plain sentence answers better.
+
+    Two kinds compete: sibling sections (each passage's shallowest headings that head text, such
+    as EGIL, Tillarbetslivet, judged by their opening) and list lines (bullets, line lists, table rows, comma
+    enumerations, judged together with the line that introduces them); the kind whose best item
+    fits the question better wins, list lines on a tie. An item whose label mostly repeats the question ("Aktiva
+    nätverk" for "Vilka nätverk är aktiva?") names the category, not a member of it.
+    """
+    best_kind: list[tuple[float, _Unit, str]] = []
+    for found in (_section_items(units), _line_items(units)):
+        scored = [(_support(weights, unit, terms), unit, label) for unit, label, terms in found
+                  if _adds_to(label, weights)]
+        if scored and max(s for s, _, _ in scored) >= max((s for s, _, _ in best_kind), default=0.0):
+            best_kind = scored
+    top = max((s for s, _, _ in best_kind), default=0.0)
+    if top < LIST_VERSUS_SENTENCE * sentence_best:
+        return []
+    floor = LIST_RELATIVE * top
+    return _merge([(unit, label) for s, unit, label in best_kind if s >= floor])
+
+
+def _adds_to(label: str, weights: dict[str, float]) -> bool:
+    terms = _stems(label)
+    return bool(terms) and sum(not _novel(t, weights) for t in terms) <= 0.5 * len(terms)
+
+
+def _section_items(units: list[_Unit]) -> list[_Found]:
+    found = []
+    for passage in sorted({u.passage for u in units}):
+        own = [u for u in units if u.passage == passage]
+        leaves = [k for k, u in enumerate(own[:-1]) if u.kind == "heading" and own[k + 1].kind != "heading"]
+        if not leaves:
+            continue
+        level = min(own[k].level for k in leaves)
+        for k in (k for k in leaves if own[k].level == level):
+            body = []
+            for unit in own[k + 1:]:
+                if unit.kind == "heading" and unit.level <= level or len(body) == SECTION_OPENING:
+                    break
+                body.append(unit.terms)
+            label = _heading_label(own[k].text)
+            if _names_its_subject(label, body):
+                found.append((own[k], label, own[k].terms.union(*body)))
+    return found
+
+
+def _names_its_subject(label: str, opening: list[frozenset[str]]) -> bool:
+    """A section about a thing ("Provisum"; "Egil" -> "Egil är en ..."; "... – UKA" -> "UKAs syfte") rather than
+    a topic ("Tillgång till digitala tjänster"): a one-word heading, or one whose name recurs in its opening."""
+    words = _QUERY_WORD.findall(label)
+    if len(words) == 1:
+        return True
+    names = _stems(" ".join(w for i, w in enumerate(words) if i == 0 or _is_name(w, first=False)))
+    return any(_strength(name, terms) >= FUZZY_MATCH for name in names for terms in opening)
+
+
+def _line_items(units: list[_Unit]) -> list[_Found]:
+    found: list[_Found] = []
+    for unit in units:
+        if unit.kind in ("item", "row"):
+            found.append((unit, unit.text, unit.terms))
+        elif unit.kind == "sentence":
+            intro = frozenset(_stems(unit.text.split(":", 1)[0])) if ":" in unit.text else frozenset()
+            found += [(unit, part, frozenset(_stems(part)) | intro) for part in _enumeration(unit.text)]
+    return found
+
+
+def _enumeration(sentence: str) -> list[str]:
+    """The parts of "A, B, C och D" (after any "...:" lead-in), when there are three or more short ones."""
+    body = sentence.split(":", 1)[-1]
+    parts = [p.strip(" .") for p in re.split(r",\s*|\s+(?:och|samt|and)\s+", body)]
+    return parts if len(parts) >= 3 and all(0 < len(p.split()) <= 4 for p in parts) else []
+
+
+def _merge(found: list[tuple[_Unit, str]]) -> list[_Item]:
+    """Near-identical items (same first word, one inside the other, or mostly shared) become one, citing all."""
+    items: list[_Item] = []
+    for unit, label in found:
+        terms = frozenset(_stems(label))
+        same = next((i for i in items if _same_item(i, label, terms)), None)
+        if same is None:
+            items.append(_Item(label, terms, [unit.passage]))
+            continue
+        shorter, longer = sorted((label, same.label), key=len)
+        if shorter.casefold() not in longer.casefold():  # renamed between documents: "UKA" / "UKAA"
+            longer = f"{longer} / {shorter}"
+        same.label, same.terms = longer, same.terms | terms
+        if unit.passage not in same.passages:
+            same.passages.append(unit.passage)
+    return items[:MAX_LIST_ITEMS]
+
+
+def _same_item(item: _Item, label: str, terms: frozenset[str]) -> bool:
+    first = _stems(label)[:1] == _stems(item.label)[:1]
+    return first or terms <= item.terms or item.terms <= terms or _jaccard(terms, item.terms) >= 0.5
+
+
+# ------------------------------------------------------------------------------ writing it out
+
+
+def _source(passage: Passage) -> str:
+    """The document as the reader knows it, with its date unless the title already has it."""
+    date = passage.date or (str(passage.year) if passage.year else "")
+    return passage.title if not date or date in passage.title else f"{passage.title} ({date})"
+
+
+def _recency(passage: Passage) -> tuple[str, int]:
+    return passage.date or "", passage.year or 0
+
+
+def _format_list(items: list[_Item], passages: list[Passage], language: Language) -> str:
+    intro, conjunction = _INTRO[language]
+    sources = list(dict.fromkeys(_source(passages[i]) for item in items for i in item.passages))
+    named = ", ".join(sources[:-1]) + conjunction + sources[-1] if len(sources) > 1 else sources[0]
+    shown = '"{}"' if language == "en" else "{}"
+    lines = [f"- {shown.format(item.label)} " + "".join(f"[{i + 1}]" for i in item.passages) for item in items]
+    return "\n".join([intro.format(named), *lines])
+
+
+def _format_sentences(chosen: list[_Unit], passages: list[Passage], language: Language, latest: bool) -> str:
+    """Sentences grouped by passage, in document order within one; sources named when years differ."""
+    by_passage: dict[int, list[_Unit]] = {}
+    for unit in chosen:
+        by_passage.setdefault(unit.passage, []).append(unit)
+    order = list(by_passage)  # most relevant passage first
+    if latest:
+        order.sort(key=lambda i: _recency(passages[i]), reverse=True)
+    years = {passages[i].year or (passages[i].date or "")[:4] for i in order}
+    attribute = language == "en" or latest or len(years) > 1
+    parts = []
+    for i in order:
+        shown = [_shown(u, language) + f" [{i + 1}]" for u in sorted(by_passage[i], key=lambda u: u.start)]
+        body = " ".join(shown)
+        parts.append(f"{_INTRO[language][0].format(_source(passages[i]))} {body}" if attribute else body)
+    return ("\n" if attribute else " ").join(parts)
+
+
+def _shown(unit: _Unit, language: Language) -> str:
+    """The sentence, quoted in English; one that opens with "Detta"/"Tjänsten" is named by its heading."""
+    text = f'"{unit.text}"' if language == "en" else unit.text
+    return f"{unit.heading}: {text}" if unit.heading and _ANAPHOR.match(unit.text) else text

@@ -1,0 +1,125 @@
+"""Mount the Chainlit chat inside the FastAPI app at /chat: one process, one port.
+
+Chainlit 2.12 reads its configuration at import time from ``$CHAINLIT_APP_ROOT`` (default: the
+working directory): ``.chainlit/config.toml``, ``.chainlit/translations/``, ``chainlit.md``,
+``public/`` and the ``.files/`` upload folder. This module points it at ``ui/`` before Chainlit is
+imported, so ``python -m assistant serve`` uses ``ui/.chainlit/`` from any working directory.
+
+Login: users come from ``SAMBRUK_UI_USERS`` ("name:password,name2:password2"); unset means the
+single user ``sambruk`` / ``sambruk`` (the server listens on 127.0.0.1 by default). Set it to an
+empty string to turn login off (no chat history then; feedback is still saved). The JWT secret
+is ``CHAINLIT_AUTH_SECRET`` or, when unset, one generated into ``<data_dir>/.chainlit_secret``.
+History and feedback live in ``<data_dir>/chainlit.db`` (SQLite).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+UI_DIR = Path(__file__).resolve().parent
+APP_FILE = UI_DIR / "app.py"
+CHAT_PATH = "/chat"
+DEFAULT_USERS = {"sambruk": "sambruk"}
+USERS_ENV = "SAMBRUK_UI_USERS"
+
+if "chainlit.config" not in sys.modules:
+    os.environ["CHAINLIT_APP_ROOT"] = str(UI_DIR)
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.service import Assistant
+    from assistant.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def parse_users(spec: str | None) -> dict[str, str]:
+    """``"anna:hemligt,erik:lösen"`` -> {"anna": "hemligt", "erik": "lösen"}; None -> the default user."""
+    if spec is None:
+        return dict(DEFAULT_USERS)
+    users: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, password = entry.partition(":")
+        if not sep or not name.strip() or not password:
+            raise ValueError(f"{USERS_ENV}: expected 'name:password' entries separated by commas, got '{entry}'")
+        users[name.strip()] = password
+    return users
+
+
+def auth_secret(data_dir: Path, environ: Mapping[str, str] = os.environ) -> str:
+    """CHAINLIT_AUTH_SECRET, or a secret generated once into <data_dir>/.chainlit_secret."""
+    if environ.get("CHAINLIT_AUTH_SECRET"):
+        return environ["CHAINLIT_AUTH_SECRET"]
+    path = data_dir / ".chainlit_secret"
+    if path.is_file() and path.read_text(encoding="utf-8").strip():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secret + "\n")
+    return secret
+
+
+def _check_chainlit_root() -> None:
+    import chainlit.config as chainlit_config
+
+    if Path(chainlit_config.APP_ROOT).resolve() != UI_DIR:
+        raise RuntimeError(
+            f"Chainlit was imported before ui.mount and reads its config from {chainlit_config.APP_ROOT}; "
+            f"import ui.mount first (or set CHAINLIT_APP_ROOT={UI_DIR})"
+        )
+
+
+def _drop_external_assets() -> None:
+    """Chainlit's index.html links a CDN stylesheet (KaTeX) and preconnects to Google Fonts; we use neither."""
+    import chainlit.server as chainlit_server
+
+    original = chainlit_server.get_html_template
+    if getattr(original, "_sambruk_offline", False):
+        return
+
+    def offline_html_template(root_path: str) -> str:
+        html = original(root_path).replace('<html lang="en">', '<html lang="sv">', 1)
+        return re.sub(r"\s*<link\b[^>]*\bhref=\"https?://[^\"]*\"[^>]*>", "", html)
+
+    offline_html_template._sambruk_offline = True  # type: ignore[attr-defined]
+    chainlit_server.get_html_template = offline_html_template
+
+
+def mount_ui(app: FastAPI, settings: Settings, assistant: Assistant | None, *,
+             users: Mapping[str, str] | None = None) -> None:
+    """Serve the Swedish chat at /chat of ``app``, answering with ``assistant`` (None: index down)."""
+    from ui import runtime
+    from ui.db import create_schema
+
+    data_dir = Path(settings.data_dir).resolve()
+    db_path = data_dir / "chainlit.db"
+    create_schema(db_path)
+    resolved_users = dict(users) if users is not None else parse_users(os.environ.get(USERS_ENV))
+    if resolved_users:
+        # Chainlit reads the secret from the environment when it signs and checks login tokens.
+        os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(data_dir)
+    runtime.configure(runtime.UIRuntime(
+        settings=settings,
+        assistant=assistant,
+        startup_error=getattr(app.state, "startup_error", None),
+        users=resolved_users,
+        db_path=db_path,
+    ))
+
+    _check_chainlit_root()
+    _drop_external_assets()
+    from chainlit.utils import mount_chainlit
+
+    mount_chainlit(app, target=str(APP_FILE), path=CHAT_PATH)
+    logger.info("chat UI mounted at %s (login %s, history in %s)", CHAT_PATH,
+                "on" if resolved_users else "off", db_path)
