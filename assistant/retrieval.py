@@ -80,6 +80,19 @@ class RecencyPostprocessor(BaseNodePostprocessor):
         return sorted(nodes, key=lambda n: n.score or 0.0, reverse=True)
 
 
+class YearPostprocessor(BaseNodePostprocessor):
+    """A question that names a year ("verksamhetsplanen 2026") lifts documents about that year."""
+
+    years: list[int]
+    weight: float = 0.5
+
+    def _postprocess_nodes(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None):
+        for node in nodes:
+            if node.node.metadata.get("year") in self.years:
+                node.score = (node.score or 0.0) * (1 + self.weight)
+        return sorted(nodes, key=lambda n: n.score or 0.0, reverse=True)
+
+
 class NeighbourMerger(BaseNodePostprocessor):
     """Adjacent chunks of one section become one passage, so evidence is not cut mid-thought."""
 
@@ -167,6 +180,7 @@ def retrieve_passages(
     top_k: int,
     prefetch_k: int,
     prefer_latest: bool,
+    years: Sequence[int] = (),
     sparse_weight: float = 1.0,
     postprocessors: Sequence[BaseNodePostprocessor] = (),
 ) -> list[Passage]:
@@ -177,6 +191,8 @@ def retrieve_passages(
     bundle = QueryBundle(query)
     nodes = retriever.retrieve(bundle)
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
+    if years:
+        steps.append(YearPostprocessor(years=list(years)))
     steps += [NeighbourMerger(), NearDuplicateFilter(), *postprocessors]
     for step in steps:
         nodes = step.postprocess_nodes(nodes, query_bundle=bundle)

@@ -20,7 +20,7 @@ from assistant.answering.grounding import finalize, has_unresolved_markers, rela
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
 from assistant.language import detect_language
-from assistant.query import contextualize, wants_latest
+from assistant.query import contextualize, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Passage, Timings
 from assistant.settings import Settings
@@ -89,16 +89,17 @@ class Assistant:
             contextualize(request.question, request.history),
             request.filters,
             prefer_latest=wants_latest(request.question),
+            years=years_mentioned(request.question),
         )
 
     def search(self, query: str, filters: Filters, *, top_k: int | None = None,
-               prefer_latest: bool = False) -> list[Passage]:
+               prefer_latest: bool = False, years: list[int] | None = None) -> list[Passage]:
         settings = self.settings.retrieval
         english = detect_language(query) == "en"
         try:
             return retrieve_passages(
                 self.store, self.embedder, query, filters=filters, top_k=top_k or settings.top_k,
-                prefetch_k=settings.prefetch_k, prefer_latest=prefer_latest,
+                prefetch_k=settings.prefetch_k, prefer_latest=prefer_latest, years=years or (),
                 sparse_weight=settings.sparse_weight_english if english else settings.sparse_weight,
             )
         except (IndexMissing, IndexMismatch) as exc:
@@ -140,7 +141,8 @@ class Assistant:
         text = "".join(pieces).strip()
         if backend is not self._extractive and (degraded or self._needs_repair(text, passages)):
             # The LLM was down, or cited what it was not given: the extractive answer is always grounded.
-            text = "".join(self._extractive.stream(request.question, passages, language=language)).strip()
+            text = "".join(self._extractive.stream(request.question, passages, language=language,
+                                                   history=request.history)).strip()
             backend_name, degraded = "extractive", True
         refused = not passages or is_refusal(text)
         if refused:

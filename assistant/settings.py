@@ -96,6 +96,11 @@ class APISettings(BaseModel):
     max_history_turns: int = 6
 
 
+class UISettings(BaseModel):
+    # Chat login, "name:password,name2:password2"; empty turns login (and with it chat history) off.
+    users: str = "sambruk:sambruk"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SAMBRUK_",
@@ -117,6 +122,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
     local_llm: LocalLLMSettings = LocalLLMSettings()
     api: APISettings = APISettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(

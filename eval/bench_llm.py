@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,14 @@ def fixed_passages(settings: Settings) -> list[Passage]:
                     start=start, end=end, text=text[start:end], score=1.0)]
 
 
-def passage_source(settings: Settings, fixed: bool):
-    """A function question -> passages, and a line saying where the passages come from."""
-    if not fixed:
+Retrieve = Callable[[str, list[Message]], list[Passage]]
+
+
+def passage_source(settings: Settings, fixed: bool) -> tuple[Retrieve, str]:
+    """A function (question, history) -> passages, and a line saying where the passages come from."""
+    if fixed:
+        reason = "fixed corpus excerpt (--fixed)"
+    else:
         try:
             from assistant.service import build_assistant
 
@@ -77,12 +83,10 @@ def passage_source(settings: Settings, fixed: bool):
             return (lambda q, history: assistant.retrieve(AskRequest(question=q, history=history)),
                     "retrieved (assistant.service)")
         except Exception as exc:  # not written yet, index missing or locked: the LLM can still be measured
-            print(f"retrieval unavailable, using the fixed excerpt: {exc}", file=sys.stderr)
             reason = f"fixed corpus excerpt (retrieval unavailable: {type(exc).__name__}: {exc})"
-            passages = fixed_passages(settings)
-            return lambda q, history: passages, reason
+            print(reason, file=sys.stderr)
     passages = fixed_passages(settings)
-    return lambda q, history: passages, "fixed corpus excerpt (--fixed)"
+    return (lambda q, history: passages), reason
 
 
 def measure(client: openai.OpenAI, llm: LLMSettings, messages: list[dict[str, str]]) -> dict[str, Any]:

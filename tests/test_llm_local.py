@@ -13,6 +13,7 @@ import pytest
 from assistant.answering.base import BackendUnavailable
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.llm_prompts import build_messages, trim_passages
+from assistant.answering.prompts import is_refusal
 from assistant.llm_server import wait_ready
 from assistant.schemas import Passage
 from assistant.settings import LLMSettings, Settings
@@ -69,11 +70,14 @@ def test_local_llm_answers_a_swedish_question_with_a_citation(local_llm_url):
 
 def test_unreachable_llm_raises_backend_unavailable_quickly():
     backend = OpenAIBackend(LLMSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", timeout_s=4.0))
+    passage = corpus_passage(REPORT_2021, "Sambruk verksamhetsberättelse 2021", "verksamhetsberättelse", "2021",
+                             "1.1 Föreningen", "Föreningen har i dagsläget", "befolkning.")
     started = time.monotonic()
     with pytest.raises(BackendUnavailable, match="unreachable"):
-        list(backend.stream("Var har Sambruk sitt säte?", [], language="sv"))
+        list(backend.stream("Var har Sambruk sitt säte?", [passage], language="sv"))
     assert time.monotonic() - started < 5
     assert backend.ping() is False
+    assert is_refusal("".join(backend.stream("Var har Sambruk sitt säte?", [], language="sv")))
 
 
 def test_context_is_trimmed_to_the_budget_around_the_relevant_sentence():

@@ -92,7 +92,7 @@ def _years(rt: runtime.UIRuntime) -> list[int]:
     if rt.assistant is not None:
         try:
             years = {int(d["year"]) for d in rt.assistant.documents() if d.get("year")}
-        except Exception:  # index down: the year lists fall back to a plain range
+        except Exception:  # index down: the year lists offer "Alla år" only
             logger.warning("could not list document years", exc_info=True)
     if not years:
         return []

@@ -5,9 +5,9 @@ working directory): ``.chainlit/config.toml``, ``.chainlit/translations/``, ``ch
 ``public/`` and the ``.files/`` upload folder. This module points it at ``ui/`` before Chainlit is
 imported, so ``python -m assistant serve`` uses ``ui/.chainlit/`` from any working directory.
 
-Login: users come from ``SAMBRUK_UI_USERS`` ("name:password,name2:password2"); unset means the
-single user ``sambruk`` / ``sambruk`` (the server listens on 127.0.0.1 by default). Set it to an
-empty string to turn login off (no chat history then; feedback is still saved). The JWT secret
+Login: users come from ``settings.ui.users`` (env ``SAMBRUK_UI__USERS``, "name:password,name2:password2");
+the default is the single user ``sambruk`` / ``sambruk`` (the server listens on 127.0.0.1 by default).
+Set it to an empty string to turn login off (no chat history then; feedback is still saved). The JWT secret
 is ``CHAINLIT_AUTH_SECRET`` or, when unset, one generated into ``<data_dir>/.chainlit_secret``.
 History and feedback live in ``<data_dir>/chainlit.db`` (SQLite).
 """
@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING
 UI_DIR = Path(__file__).resolve().parent
 APP_FILE = UI_DIR / "app.py"
 CHAT_PATH = "/chat"
-DEFAULT_USERS = {"sambruk": "sambruk"}
-USERS_ENV = "SAMBRUK_UI_USERS"
 
 if "chainlit.config" not in sys.modules:
     os.environ["CHAINLIT_APP_ROOT"] = str(UI_DIR)
@@ -41,15 +39,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def parse_users(spec: str | None) -> dict[str, str]:
-    """``"anna:hemligt,erik:lösen"`` -> {"anna": "hemligt", "erik": "lösen"}; None -> the default user."""
-    if spec is None:
-        return dict(DEFAULT_USERS)
+def parse_users(spec: str) -> dict[str, str]:
+    """``"anna:hemligt,erik:lösen"`` -> {"anna": "hemligt", "erik": "lösen"}; "" -> no login."""
     users: dict[str, str] = {}
     for entry in filter(None, (part.strip() for part in spec.split(","))):
         name, sep, password = entry.partition(":")
         if not sep or not name.strip() or not password:
-            raise ValueError(f"{USERS_ENV}: expected 'name:password' entries separated by commas, got '{entry}'")
+            raise ValueError(f"SAMBRUK_UI__USERS: expected 'name:password' entries separated by commas, got '{entry}'")
         users[name.strip()] = password
     return users
 
@@ -104,7 +100,7 @@ def mount_ui(app: FastAPI, settings: Settings, assistant: Assistant | None, *,
     data_dir = Path(settings.data_dir).resolve()
     db_path = data_dir / "chainlit.db"
     create_schema(db_path)
-    resolved_users = dict(users) if users is not None else parse_users(os.environ.get(USERS_ENV))
+    resolved_users = dict(users) if users is not None else parse_users(settings.ui.users)
     if resolved_users:
         # Chainlit reads the secret from the environment when it signs and checks login tokens.
         os.environ["CHAINLIT_AUTH_SECRET"] = auth_secret(data_dir)
@@ -118,7 +114,11 @@ def mount_ui(app: FastAPI, settings: Settings, assistant: Assistant | None, *,
 
     _check_chainlit_root()
     _drop_external_assets()
+    from chainlit.config import config as chainlit_config
     from chainlit.utils import mount_chainlit
+
+    # ui/app.py registers the login callback only when there are users; forget one from an earlier mount.
+    chainlit_config.code.password_auth_callback = None
 
     mount_chainlit(app, target=str(APP_FILE), path=CHAT_PATH)
     logger.info("chat UI mounted at %s (login %s, history in %s)", CHAT_PATH,

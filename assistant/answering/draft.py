@@ -7,8 +7,9 @@ from assistant.schemas import Citation
 _GREETING = "Hej,"
 _THANKS = "Tack för din fråga till Föreningen Sambruk."
 _NOT_ANSWERED = (
-    "Vi har gått igenom föreningens dokument, men de besvarar tyvärr inte din fråga. Vi har därför skickat "
-    "den vidare till den som ansvarar för området hos oss, som återkommer till dig så snart som möjligt."
+    "Vi har gått igenom föreningens dokument, men de besvarar tyvärr inte din fråga. "
+    "Vi har därför skickat den vidare till den som ansvarar för området hos oss, "
+    "som återkommer till dig så snart som möjligt."
 )
 _CLOSING = "Med vänliga hälsningar,\nFöreningen Sambruk"
 

@@ -30,44 +30,52 @@ from ingest.sparse import analyze
 
 # English domain words (and a few phrases) -> Swedish words as the documents write them; "" drops a word.
 GLOSSARY: dict[str, str] = {
+    # members and organisation
     "member": "medlem medlemmar", "membership": "medlemskap", "membership fee": "medlemsavgift",
     "municipality": "kommun kommuner", "municipal": "kommunal", "region": "region", "county": "län",
-    "school": "skola skolan", "pupil": "elev elever", "student": "elev elever", "teacher": "lärare",
-    "service": "tjänst tjänster", "e-service": "e-tjänst", "decide": "beslutade", "decision": "beslutade",
-    "budget": "budget", "budgeted": "budget", "board": "styrelse", "chairman": "ordförande",
-    "chair": "ordförande", "chaired": "ordförande", "annual meeting": "årsstämma",
-    "general meeting": "årsstämma stämma", "meeting": "möte sammanträde träff", "fee": "avgift",
-    "e-committee": "e-nämnd", "committee": "nämnd", "nomination committee": "valberedning",
-    "convener": "sammankallande", "collaboration": "samverkan samarbete", "cooperation": "samverkan samarbete",
-    "network": "nätverk", "project": "projekt", "library": "bibliotek", "citizen": "invånare medborgare",
-    "inhabitant": "invånare", "resident": "invånare", "population": "befolkning", "goal": "mål",
-    "target": "mål målsättning", "employee": "anställda medarbetare", "staff": "anställda personal",
-    "average": "genomsnitt medelantalet", "cost": "kostnad kostar", "price": "pris kostnad",
-    "revenue": "nettoomsättning intäkter", "net revenue": "nettoomsättning", "income": "intäkter",
-    "profit": "resultat", "result": "resultat", "plan": "plan", "business plan": "verksamhetsplan",
+    "association": "förening", "board": "styrelse", "chairman": "ordförande", "chair": "ordförande",
+    "chaired": "ordförande", "annual meeting": "årsstämma", "general meeting": "årsstämma stämma",
+    "meeting": "möte sammanträde träff", "nomination committee": "valberedning",
+    "convener": "sammankallande",
+    "auditor": "revisor", "office": "kansli", "seat": "säte", "employee": "anställda medarbetare",
+    "staff": "anställda personal", "executive officer": "verkställande tjänsteperson",
+    "chief executive": "verkställande tjänsteperson", "ceo": "verkställande", "new": "ny nya",
+    "join": "ansluta", "joined": "anslutit nya", "connected": "anslutna anslutit", "leave": "lämna",
+    "left": "lämnade", "founded": "startade bildades", "start": "starta startar", "started": "startade",
+    # what Sambruk does
+    "service": "tjänst tjänster", "e-service": "e-tjänst", "collaboration": "samverkan samarbete",
+    "cooperation": "samverkan samarbete", "network": "nätverk", "project": "projekt",
+    "school": "skola skolan",
+    "pupil": "elev elever", "student": "elev elever", "teacher": "lärare", "library": "bibliotek",
+    "citizen": "invånare medborgare", "inhabitant": "invånare", "resident": "invånare",
+    "population": "befolkning", "young people": "ungdomar", "activity responsibility": "aktivitetsansvar",
+    "platform": "plattform", "open source": "öppen källkod", "tool": "verktyg", "system": "system",
+    "support": "support stöd", "security": "säkerhet", "cloud": "moln molntjänst", "website": "webbplats",
+    "visitor": "besökare", "digitalisation": "digitalisering", "digitalization": "digitalisering",
+    "development": "utveckling", "developed": "utvecklat", "management": "förvaltning",
+    "maintenance": "förvaltning", "procurement": "upphandling", "agreement": "avtal", "contract": "avtal",
+    "supplier": "leverantör", "provider": "leverantör", "company": "företag bolag", "owner": "ägare",
+    "ownership": "ägarskapet", "available": "tillgänglig", "resource": "resurser", "goal": "mål",
+    "target": "mål målsättning", "use": "använder används", "used": "används", "uses": "använder",
+    "contact": "kontakt kontakta", "question": "frågor", "phone": "telefon telefonnummer",
+    "telephone": "telefon telefonnummer", "email": "e-post", "inspiration": "inspiration",
+    "area": "område områden",
+    # money, plans and minutes
+    "budget": "budget", "budgeted": "budget", "fee": "avgift", "cost": "kostnad kostar",
+    "price": "pris kostnad", "revenue": "nettoomsättning intäkter", "net revenue": "nettoomsättning",
+    "income": "intäkter", "profit": "resultat", "result": "resultat", "average": "genomsnitt medelantalet",
+    "transaction": "transaktion", "plan": "plan", "business plan": "verksamhetsplan",
     "operational plan": "verksamhetsplan", "annual report": "verksamhetsberättelse",
-    "report": "rapport verksamhetsberättelse", "association": "förening", "founded": "startade bildades",
-    "start": "starta startar", "started": "startade", "procurement": "upphandling",
-    "digitalisation": "digitalisering", "digitalization": "digitalisering", "platform": "plattform",
-    "open source": "öppen källkod", "security": "säkerhet", "auditor": "revisor", "office": "kansli",
-    "seat": "säte", "agreement": "avtal", "contract": "avtal", "development": "utveckling",
-    "developed": "utvecklat", "management": "förvaltning", "maintenance": "förvaltning", "minutes": "protokoll",
-    "support": "support stöd", "tool": "verktyg", "system": "system", "phone": "telefon telefonnummer",
-    "telephone": "telefon telefonnummer", "email": "e-post", "contact": "kontakt kontakta", "question": "frågor",
-    "new": "ny nya", "join": "ansluta", "joined": "anslutit nya", "leave": "lämna", "left": "lämnade",
-    "connected": "anslutna anslutit", "use": "använder används", "used": "används", "uses": "använder",
-    "offer": "", "described": "", "owner": "ägare", "ownership": "ägarskapet", "available": "tillgänglig",
-    "young people": "ungdomar", "activity responsibility": "aktivitetsansvar", "transaction": "transaktion",
-    "resource": "resurser", "supplier": "leverantör", "provider": "leverantör", "company": "företag bolag",
-    "cloud": "moln molntjänst", "website": "webbplats", "visitor": "besökare", "audit": "granskning",
-    "executive officer": "verkställande tjänsteperson", "chief executive": "verkställande tjänsteperson",
-    "ceo": "verkställande", "area": "område områden", "inspiration": "inspiration", "today": "",
-    "change": "", "changed": "", "compare": "", "number": "",
+    "report": "rapport verksamhetsberättelse", "e-committee": "e-nämnd", "committee": "nämnd",
+    "minutes": "protokoll", "decide": "beslutade", "decision": "beslutade", "audit": "granskning",
+    # words that only shape an English question
+    "offer": "", "described": "", "today": "", "change": "", "changed": "", "compare": "", "number": "",
 }
 # Words that shape a question rather than name what it is about ("Hur har antalet ... utvecklats"),
 # and the association's own name, which every document is about.
-_CUE_STEMS = frozenset(analyze("antal antalet utvecklats förändrats ändrats jämfört erbjuder erbjuds beskrivs "
-                               "Sambruk Sambruks"))
+_CUE_STEMS = frozenset(analyze(
+    "antal antalet utvecklats förändrats ändrats jämfört erbjuder erbjuds beskrivs Sambruk Sambruks"
+))
 _KEY_STEMS = frozenset(analyze("beslutade"))  # in minutes, the decision is what a question is after
 _QUERY_WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé0-9][\w'’-]*")
 _SECTION_MARK = re.compile(r"§\s*(\d{1,3})")
@@ -76,6 +84,7 @@ _NUMERIC = re.compile(
     r"what year|which year|when)\b", re.I,
 )
 _NUMBER = re.compile(r"\d|\b(två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen)\b", re.I)
+_COUNTED = re.compile(r"\d(?:[\d ,.]*\d)?\s+(?:st\s+)?([^\W\d_]+)")
 _ANAPHOR = re.compile(r"(Detta|Denna|Dessa|Det|Den|De|Tjänsten|Nätverket|Systemet|Lösningen|Projektet)\b")
 _LIST = {
     "sv": re.compile(r"\b(vilka|lista|räkna upp)\b", re.I),
@@ -91,12 +100,14 @@ CONTEXT_WEIGHT = 0.6  # a term found only in the title, section, headings or par
 FUZZY_MATCH = 0.8  # "medlemm" ~ "medlemskommun", "skolan" ~ "skolhuvudman"
 COMPOUND_MATCH = 0.6  # "tjänst" as the tail of "samverkanstjänst"
 NO_NUMBER = 0.6  # score factor of a unit without a number, for "how many" / "when" questions
+UNCOUNTED = 0.85  # ... and of one whose figures count something else than the question asks about
+MIN_WORD_SUPPORT = 0.3  # a figure alone ("2030") does not make a sentence about the question's words
 RELATIVE_SUPPORT = 0.8  # sentences kept: at least this share of the best sentence's support
 LIST_RELATIVE = 0.6  # list items kept: at least this share of the best item's relevance
-LIST_VERSUS_SENTENCE = 0.6  # a list answers only if its best item fits nearly as well as the best sentence
-LATEST_BONUS = 0.15  # "i dag", "latest": the newest document's sentences first
+LIST_VERSUS_SENTENCE = 0.6  # a list answers only if its best item fits about as well as the best sentence
+LATEST_BONUS = 0.3  # "i dag", "latest": the newest document's sentences first
 SAME_PASSAGE_DECAY = 0.75  # each further sentence from one passage: prefer spreading over sources
-MAX_CHARS = 700
+MAX_CHARS = 700  # of evidence text; the names of the sources come on top
 MAX_LIST_ITEMS = 15
 SECTION_OPENING = 2  # a section is judged as a list item by its heading and first sentences
 FOLLOW_ON_CHARS = 300  # an answer this short gets the sentence after its best one
@@ -166,18 +177,21 @@ class ExtractiveBackend:
                  history: Sequence[Message]) -> str:
         refusal = REFUSAL[language]
         query = _query(question, language, history)
-        if query.section:
-            passages = [p if query.section.search(p.section) else p.model_copy(update={"text": ""}) for p in passages]
-        if not any(p.text.strip() for p in passages) or (
-            any(p.similarity for p in passages) and max(p.similarity for p in passages) < self.min_similarity
-        ):
+        if query.section:  # other items of the minutes say nothing about this one
+            passages = [p if query.section.search(p.section) else p.model_copy(update={"text": ""})
+                        for p in passages]
+        similarity = max((p.similarity for p in passages), default=0.0)
+        if not any(p.text.strip() for p in passages) or 0 < similarity < self.min_similarity:
             return refusal
         units = _units(passages)
         weights = _rarity(query.weights, units)
-        candidates = [u for u in units if u.kind != "heading" and len(u.terms) >= (2 if u.kind == "item" else 3)
-                      and any(_novel(t, weights) for t in u.terms)]
+        # a unit must say something, and something the question does not already say
+        candidates = [u for u in units if u.kind != "heading" and any(_novel(t, weights) for t in u.terms)
+                      and len(u.terms) >= (2 if u.kind == "item" else 3)]
         support = {u: _support(weights, u) for u in candidates}
-        answering = [u for u in candidates if u.number or not query.numeric]
+        words = {q: w for q, w in weights.items() if not q.isdigit()} or weights
+        answering = [u for u in candidates if (u.number or not query.numeric)
+                     and _support(words, u) >= MIN_WORD_SUPPORT]
         best = max((support[u] for u in answering), default=0.0)
         if best < self.min_support:
             return refusal
@@ -196,12 +210,13 @@ class ExtractiveBackend:
         newest = max(_recency(p) for p in passages)
 
         def score(unit: _Unit) -> float:
-            figure = NO_NUMBER if query.numeric and not unit.number else 1.0
-            fragment = 0.85 if unit.kind == "fragment" else 1.0
+            figure = 1.0
+            if query.numeric:
+                figure = 1.0 if _counts(unit.text, query.weights) else UNCOUNTED if unit.number else NO_NUMBER
             prior = 0.1 * passages[unit.passage].similarity + 0.05 / (1 + unit.passage)
             if query.latest and _recency(passages[unit.passage]) == newest:
                 prior += LATEST_BONUS
-            return support[unit] * figure * fragment + prior
+            return support[unit] * figure + prior
 
         chosen: list[_Unit] = []
         remaining = list(kept)
@@ -212,12 +227,10 @@ class ExtractiveBackend:
             remaining.remove(unit)
             if any(_jaccard(unit.terms, c.terms) >= 0.7 for c in chosen):
                 continue
-            # a sentence from a further source also brings the source's name ("Enligt ...:")
-            added = len(unit.text) + (0 if unit.passage in used else len(_source(passages[unit.passage])) + 10)
-            if chosen and length + added > MAX_CHARS:
+            if chosen and length + len(unit.text) > MAX_CHARS:
                 continue
             chosen.append(unit)
-            length += added
+            length += len(unit.text)
         return chosen
 
 
@@ -262,24 +275,26 @@ def _english_terms(text: str) -> dict[str, float]:
     i = 0
     while i < len(words):
         pair = f"{words[i]} {words[i + 1]}".lower() if i + 1 < len(words) else ""
-        word, lower = words[i], words[i].lower()
-        swedish = next((GLOSSARY[k] for k in (pair, _singular(pair)) if k in GLOSSARY), None)
+        word = words[i]
+        swedish, weight = _glossary(pair), 1.0
         if swedish is not None:
             i += 2
-            weight = 1.0
         else:
             i += 1
-            swedish = next((GLOSSARY[k] for k in (lower, _singular(lower)) if k in GLOSSARY), None)
-            weight = 1.0
+            swedish = _glossary(word.lower())
             if swedish is None:
-                if lower in _english_stop_words():
+                if word.lower() in _english_stop_words():
                     continue
                 swedish = word
-                weight = NAME_WEIGHT if _is_name(word, first=i == 1) or word.isdigit() else UNKNOWN_ENGLISH_WEIGHT
+                name = _is_name(word, first=i == 1) or word.isdigit()
+                weight = NAME_WEIGHT if name else UNKNOWN_ENGLISH_WEIGHT
         for stem in _stems(swedish):
-            weight_here = NAME_WEIGHT if stem in _KEY_STEMS else weight
-            weights[stem] = max(weights.get(stem, 0.0), weight_here)
+            weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if stem in _KEY_STEMS else weight)
     return _without_cues(weights)
+
+
+def _glossary(english: str) -> str | None:
+    return next((GLOSSARY[k] for k in (english, _singular(english)) if k in GLOSSARY), None)
 
 
 def _singular(word: str) -> str:
@@ -361,6 +376,7 @@ def _match(q: str, d: str) -> float:
     return COMPOUND_MATCH if len(q) >= 5 and d.endswith(q) else 0.0
 
 
+@lru_cache(maxsize=65536)
 def _strength(q: str, terms: frozenset[str]) -> float:
     return 1.0 if q in terms else max((_match(q, d) for d in terms), default=0.0)
 
@@ -368,12 +384,13 @@ def _strength(q: str, terms: frozenset[str]) -> float:
 def _novel(term: str, weights: dict[str, float]) -> bool:
     """A term the question does not already say, not even inflected: what an answer adds ("tjänstekoll" is
     new to a question about "tjänst", "tjänsterna" is not)."""
-    return all(q != term and len(os.path.commonprefix([q, term])) < max(len(q), len(term)) - 3 for q in weights)
+    return all(q != term and len(os.path.commonprefix([q, term])) < max(len(q), len(term)) - 3
+               for q in weights)
 
 
 def _rarity(weights: dict[str, float], units: list[_Unit]) -> dict[str, float]:
-    """Question weights times an IDF over the passages' units: a term every sentence has (or sits under) decides
-    little."""
+    """Question weights times an IDF over the passages' units: a term that every sentence has, or sits
+    under, decides little."""
     bodies = [u.terms | u.context for u in units if u.kind != "heading"]
     n = len(bodies)
     return {q: w * math.log(1 + (n + 1) / (sum(_strength(q, t) > 0 for t in bodies) + 0.5))
@@ -389,12 +406,18 @@ def _support(weights: dict[str, float], unit: _Unit, terms: frozenset[str] | Non
     return covered / total if total else 0.0
 
 
+def _counts(text: str, weights: dict[str, float]) -> bool:
+    """A figure right before a word of the question: "109 medlemmar", "44 kommuner"."""
+    return any(_strength(stem, frozenset(_stems(word))) >= FUZZY_MATCH
+               for word in _COUNTED.findall(text) for stem in weights)
+
+
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 0.0
 
 
 def _follow_on(chosen: list[_Unit], units: list[_Unit]) -> list[_Unit]:
-    """A short answer also gets the sentence after its best one ("SVADA ..." -> "... administrerat av RISE")."""
+    """A short answer also gets the sentence after its best one ("SVADA – ..." -> "... av RISE")."""
     if not chosen or sum(len(u.text) for u in chosen) > FOLLOW_ON_CHARS:
         return chosen
     top = chosen[0]
@@ -412,11 +435,11 @@ _Found = tuple[_Unit, str, frozenset[str]]  # the unit, the item's label, the te
 def _list_items(units: list[_Unit], weights: dict[str, float], sentence_best: float) -> list[_Item]:
     """Relevant items across passages, merged; none when a plain sentence answers better.
 
-    Two kinds compete: sibling sections (each passage's shallowest headings that head text, such
-    as EGIL, Tillarbetslivet, judged by their opening) and list lines (bullets, line lists, table rows, comma
-    enumerations, judged together with the line that introduces them); the kind whose best item
-    fits the question better wins, list lines on a tie. An item whose label mostly repeats the question ("Aktiva
-    nätverk" for "Vilka nätverk är aktiva?") names the category, not a member of it.
+    Two kinds compete: sibling sections (each passage's shallowest headings that head text, such as
+    EGIL, Tillarbetslivet, judged by their opening) and list lines (bullets, line lists, table rows,
+    comma enumerations, judged with the line that introduces them); the kind whose best item fits
+    the question better wins, list lines on a tie. An item whose label mostly repeats the question
+    ("Aktiva nätverk" for "Vilka nätverk är aktiva?") names the category, not a member of it.
     """
     best_kind: list[tuple[float, _Unit, str]] = []
     for found in (_section_items(units), _line_items(units)):
@@ -457,8 +480,9 @@ def _section_items(units: list[_Unit]) -> list[_Found]:
 
 
 def _names_its_subject(label: str, opening: list[frozenset[str]]) -> bool:
-    """A section about a thing ("Provisum"; "Egil" -> "Egil är en ..."; "... – UKA" -> "UKAs syfte") rather than
-    a topic ("Tillgång till digitala tjänster"): a one-word heading, or one whose name recurs in its opening."""
+    """A section about a thing ("Provisum"; "Egil" -> "Egil är en ..."; "... – UKA" -> "UKAs syfte"), not
+    a topic ("Tillgång till digitala tjänster"): a one-word heading, or one whose name recurs in its
+    opening."""
     words = _QUERY_WORD.findall(label)
     if len(words) == 1:
         return True
@@ -485,7 +509,7 @@ def _enumeration(sentence: str) -> list[str]:
 
 
 def _merge(found: list[tuple[_Unit, str]]) -> list[_Item]:
-    """Near-identical items (same first word, one inside the other, or mostly shared) become one, citing all."""
+    """Near-identical items (same first word, one inside the other, mostly shared) become one, citing all."""
     items: list[_Item] = []
     for unit, label in found:
         terms = frozenset(_stems(label))
@@ -511,9 +535,12 @@ def _same_item(item: _Item, label: str, terms: frozenset[str]) -> bool:
 
 
 def _source(passage: Passage) -> str:
-    """The document as the reader knows it, with its date unless the title already has it."""
+    """The document as the reader knows it, with its date unless the title already has it, and for minutes
+    the item ("§ 10 Grundläggande granskning Älvsbyns kommun"): a decision means little without it."""
     date = passage.date or (str(passage.year) if passage.year else "")
-    return passage.title if not date or date in passage.title else f"{passage.title} ({date})"
+    name = passage.title if not date or date in passage.title else f"{passage.title} ({date})"
+    item = passage.section.split(" > ")[0]
+    return f"{name}, {item}" if passage.doc_type == "protokoll" and item.startswith("§") else name
 
 
 def _recency(passage: Passage) -> tuple[str, int]:
@@ -525,12 +552,14 @@ def _format_list(items: list[_Item], passages: list[Passage], language: Language
     sources = list(dict.fromkeys(_source(passages[i]) for item in items for i in item.passages))
     named = ", ".join(sources[:-1]) + conjunction + sources[-1] if len(sources) > 1 else sources[0]
     shown = '"{}"' if language == "en" else "{}"
-    lines = [f"- {shown.format(item.label)} " + "".join(f"[{i + 1}]" for i in item.passages) for item in items]
+    lines = [f"- {shown.format(item.label)} " + "".join(f"[{i + 1}]" for i in item.passages)
+             for item in items]
     return "\n".join([intro.format(named), *lines])
 
 
 def _format_sentences(chosen: list[_Unit], passages: list[Passage], language: Language, latest: bool) -> str:
-    """Sentences grouped by passage, in document order within one; sources named when years differ."""
+    """Sentences grouped by passage, in document order within one; sources named when years differ (and
+    always in English, for "now" questions and for minutes)."""
     by_passage: dict[int, list[_Unit]] = {}
     for unit in chosen:
         by_passage.setdefault(unit.passage, []).append(unit)
@@ -538,7 +567,8 @@ def _format_sentences(chosen: list[_Unit], passages: list[Passage], language: La
     if latest:
         order.sort(key=lambda i: _recency(passages[i]), reverse=True)
     years = {passages[i].year or (passages[i].date or "")[:4] for i in order}
-    attribute = language == "en" or latest or len(years) > 1
+    minutes = any(passages[i].doc_type == "protokoll" for i in order)
+    attribute = language == "en" or latest or len(years) > 1 or minutes
     parts = []
     for i in order:
         shown = [_shown(u, language) + f" [{i + 1}]" for u in sorted(by_passage[i], key=lambda u: u.start)]

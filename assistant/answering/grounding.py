@@ -242,8 +242,9 @@ def best_quote(claim: str, text: str) -> tuple[int, int]:
     """Offsets in ``text`` of the sentence (or two) that best supports ``claim``.
 
     A span the claim repeats verbatim wins (an extracted sentence is its own quote); otherwise
-    the span with the highest term overlap (Dice), joined by a neighbour that adds two or more of
-    the claim's terms. A heading alone proves nothing, so it comes with the sentence after it.
+    the span sharing most of the claim's terms (the tighter one, by Dice, on a tie), joined by a
+    neighbour that adds two or more of them. A heading alone proves nothing, so it comes with the
+    sentence after it.
     """
     spans = segment(text)
     if not spans:
@@ -261,10 +262,12 @@ def best_quote(claim: str, text: str) -> tuple[int, int]:
     if verbatim:
         best = max(verbatim, key=lambda i: spans[i].end - spans[i].start)
         return _with_context(spans, best, best)
-    dice = [2 * len(t & claim_terms) / (len(t) + len(claim_terms) or 1) for t in terms]
-    best = max(range(len(spans)), key=lambda i: (dice[i], spans[i].kind != "heading", -i))
+    shared = [len(t & claim_terms) for t in terms]
+    dice = [2 * shared[i] / (len(t) + len(claim_terms) or 1) for i, t in enumerate(terms)]
+    best = max(range(len(spans)), key=lambda i: (shared[i], dice[i], spans[i].kind != "heading", -i))
     lo = hi = best
-    gains = {i: len((terms[i] & claim_terms) - terms[best]) for i in (best - 1, best + 1) if 0 <= i < len(spans)}
+    gains = {i: len((terms[i] & claim_terms) - terms[best])
+             for i in (best - 1, best + 1) if 0 <= i < len(spans)}
     if gains and max(gains.values()) >= 2 and spans[best].kind != "heading":
         neighbour = max(gains, key=lambda i: gains[i])
         lo, hi = min(best, neighbour), max(best, neighbour)
@@ -286,7 +289,8 @@ def _citation(n: int, passage: Passage, start: int, end: int) -> Citation:
 
 
 def related_sources(passages: list[Passage], k: int = 3) -> list[Citation]:
-    """The top passages of distinct sections, each quoted by its opening (~200 characters, whole sentences)."""
+    """The top passages of distinct sections, each quoted by its opening (~200 characters, whole
+    sentences)."""
     related: list[Citation] = []
     seen: set[tuple[str, str]] = set()
     for passage in passages:

@@ -13,7 +13,7 @@ import httpx
 import openai
 
 from assistant.answering.base import BackendUnavailable
-from assistant.answering.llm_prompts import build_messages
+from assistant.answering.llm_prompts import build_messages, refusal_sentence
 from assistant.schemas import Language, Message, Mode, Passage
 from assistant.settings import LLMSettings
 
@@ -45,6 +45,9 @@ class OpenAIBackend:
         history: Sequence[Message] = (),
         mode: Mode = "answer",  # drafts are built by the service from this same grounded answer
     ) -> Iterator[str]:
+        if not passages:  # nothing to ground an answer in: refuse without spending seconds of LLM time
+            yield refusal_sentence(language)
+            return
         messages = build_messages(
             question, passages, language=language, history=history,
             max_passages=self.settings.context_passages, max_chars=self.settings.context_chars,

@@ -8,7 +8,8 @@ from assistant.schemas import Language
 
 # The first sentence states the fact; the second points at the "possibly related" sources the service lists.
 REFUSAL: dict[Language, str] = {
-    "sv": "Det framgår inte av underlaget. Närliggande källor kan finnas bland de möjligen relaterade dokumenten nedan.",
+    "sv": "Det framgår inte av underlaget. "
+          "Närliggande källor kan finnas bland de möjligen relaterade dokumenten nedan.",
     "en": "The documents do not say. Possibly related sources are listed below.",
 }
 _REFUSAL_OPENINGS = tuple(text.split(".")[0].casefold() for text in REFUSAL.values())
