@@ -38,8 +38,8 @@ GLOSSARY: dict[str, str] = {
     "meeting": "möte sammanträde träff", "nomination committee": "valberedning",
     "convener": "sammankallande",
     "auditor": "revisor", "office": "kansli", "seat": "säte", "employee": "anställda medarbetare",
-    "staff": "anställda personal", "executive officer": "verkställande tjänsteperson",
-    "chief executive": "verkställande tjänsteperson", "ceo": "verkställande", "new": "ny nya",
+    "staff": "anställda personal", "executive officer": "verkställande tjänsteperson tjänsteman",
+    "chief executive": "verkställande tjänsteperson tjänsteman", "officer": "tjänsteperson tjänsteman", "ceo": "verkställande", "new": "ny nya",
     "join": "ansluta", "joined": "anslutit nya", "connected": "anslutna anslutit", "leave": "lämna",
     "left": "lämnade", "founded": "startade bildades", "start": "starta startar", "started": "startade",
     # what Sambruk does
@@ -75,6 +75,7 @@ GLOSSARY: dict[str, str] = {
 # and the association's own name, which every document is about.
 _CUE_STEMS = frozenset(analyze(
     "antal antalet utvecklats förändrats ändrats jämfört erbjuder erbjuds beskrivs Sambruk Sambruks"
+    " väga tillväga"
 ))
 _KEY_STEMS = frozenset(analyze("beslutade"))  # in minutes, the decision is what a question is after
 _QUERY_WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé0-9][\w'’-]*")
@@ -91,8 +92,20 @@ _LIST = {
     "en": re.compile(r"\b(list|enumerate)\b|\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)"
                      r"(?:\w+\s+)?\w+s\b", re.I),
 }
+# A question across documents or years: a change, a comparison, "both ... and", a span "från 2011 till".
+_SPANNING = re.compile(
+    r"\b(jämför\w*|utvecklats|förändrats|ändrats|mellan\b.+\boch|både\b.+\boch|från\b.+\btill|"
+    r"compar\w*|changed|evolved|developed|between\b.+\band|both\b.+\band|from\b.+\bto)\b", re.I,
+)
+# A question after a way of doing something: the steps, not a description.
+_PROCEDURAL = re.compile(
+    r"\b(hur (?:går (?:man|det) till|gör (?:man|vi|jag|en)|startar|ansöker|ska\b.+\b(?:etableras|göras|gå till)|"
+    r"kan (?:man|vi|jag|en)\b)|vad behöver\b.+\bgöra|steg för steg|"
+    r"how (?:do|does|can|should|to)\b|what steps|which steps)", re.I,
+)
 _INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
 
+ALTERNATIVE = "|"  # joins the Swedish stems of one glossary entry into one query term: any of them will do
 NAME_WEIGHT = 2.0  # names, numbers and key stems must match: "Provisum", "2011", "§ 16", "beslutade"
 UNKNOWN_ENGLISH_WEIGHT = 0.5  # an English word outside the glossary may still be a cognate
 HISTORY_WEIGHT = 0.5  # terms of the previous questions, for a follow-up
@@ -104,11 +117,15 @@ UNCOUNTED = 0.85  # ... and of one whose figures count something else than the q
 MIN_WORD_SUPPORT = 0.3  # a figure alone ("2030") does not make a sentence about the question's words
 RELATIVE_SUPPORT = 0.8  # sentences kept: at least this share of the best sentence's support
 LIST_RELATIVE = 0.6  # list items kept: at least this share of the best item's relevance
-LIST_VERSUS_SENTENCE = 0.6  # a list answers only if its best item fits about as well as the best sentence
+LIST_VERSUS_SENTENCE = 0.7  # a list answers only if its best item fits about as well as the best sentence
 LATEST_BONUS = 0.3  # "i dag", "latest": the newest document's sentences first
 SAME_PASSAGE_DECAY = 0.75  # each further sentence from one passage: prefer spreading over sources
 MAX_CHARS = 700  # of evidence text; the names of the sources come on top
 MAX_LIST_ITEMS = 15
+SPANNING_SENTENCES = 6  # a question across documents: one sentence from each, and room for them
+SPANNING_RELATIVE = 0.4  # ... where a document's best sentence need only fit half as well as the best
+STEPS_VERSUS_SENTENCE = 0.7  # a list of steps answers "how" if its intro and steps fit nearly as well
+MAX_STEPS = 10
 SECTION_OPENING = 2  # a section is judged as a list item by its heading and first sentences
 FOLLOW_ON_CHARS = 300  # an answer this short gets the sentence after its best one
 
@@ -120,6 +137,8 @@ class _Query:
     listing: bool
     latest: bool
     section: re.Pattern[str] | None  # "§ 16": only that item of the minutes answers
+    spanning: bool = False  # across documents or years: each document's best sentence
+    procedural: bool = False  # "how do we ...": the steps
 
 
 @dataclass(frozen=True)
@@ -199,7 +218,12 @@ class ExtractiveBackend:
             items = _list_items(units, weights, best)
             if len(items) >= 2:
                 return _format_list(items, passages, language)
-        kept = [u for u in candidates if support[u] >= RELATIVE_SUPPORT * best]
+        if query.procedural:
+            steps = _steps(units, weights, best)
+            if steps:
+                return _format_list(steps, passages, language)
+        floor = (SPANNING_RELATIVE if query.spanning else RELATIVE_SUPPORT) * best
+        kept = [u for u in candidates if support[u] >= floor]
         chosen = self._choose(kept, support, passages, query)
         return _format_sentences(_follow_on(chosen, units), passages, language, query.latest)
 
@@ -221,17 +245,33 @@ class ExtractiveBackend:
         chosen: list[_Unit] = []
         remaining = list(kept)
         length = 0
-        while remaining and len(chosen) < self.max_sentences:
+        most, limit = self.max_sentences, MAX_CHARS
+        if query.spanning:  # first each document's best sentence, best documents first
+            most, limit = max(most, SPANNING_SENTENCES), MAX_CHARS * 3 // 2
+            firsts: dict[str, _Unit] = {}
+            for unit in sorted(kept, key=score, reverse=True):
+                firsts.setdefault(_document(passages[unit.passage]), unit)
+            for unit in list(firsts.values())[:most]:
+                if chosen and length + len(unit.text) > limit:
+                    continue
+                chosen.append(unit)
+                remaining.remove(unit)
+                length += len(unit.text)
+        while remaining and len(chosen) < most:
             used = [u.passage for u in chosen]
             unit = max(remaining, key=lambda u: score(u) * SAME_PASSAGE_DECAY ** used.count(u.passage))
             remaining.remove(unit)
             if any(_jaccard(unit.terms, c.terms) >= 0.7 for c in chosen):
                 continue
-            if chosen and length + len(unit.text) > MAX_CHARS:
+            if chosen and length + len(unit.text) > limit:
                 continue
             chosen.append(unit)
             length += len(unit.text)
         return chosen
+
+
+def _document(passage: Passage) -> str:
+    return passage.file or passage.title
 
 
 # ------------------------------------------------------------------------------ the question
@@ -248,8 +288,10 @@ def _query(question: str, language: Language, history: Sequence[Message]) -> _Qu
             for stem, weight in _terms(text, language).items():
                 weights.setdefault(stem, HISTORY_WEIGHT * weight)
     mark = _SECTION_MARK.search(question)
+    spanning = len(years) > 1 or bool(_SPANNING.search(question))
     return _Query(weights, bool(_NUMERIC.search(question)), bool(_LIST[language].search(question)),
-                  wants_latest(question), re.compile(rf"§\s*{mark.group(1)}\b") if mark else None)
+                  wants_latest(question), re.compile(rf"§\s*{mark.group(1)}\b") if mark else None,
+                  spanning, bool(_PROCEDURAL.search(question)))
 
 
 def _terms(text: str, language: Language) -> dict[str, float]:
@@ -277,19 +319,25 @@ def _english_terms(text: str) -> dict[str, float]:
         pair = f"{words[i]} {words[i + 1]}".lower() if i + 1 < len(words) else ""
         word = words[i]
         swedish, weight = _glossary(pair), 1.0
+        glossed = True
         if swedish is not None:
             i += 2
         else:
             i += 1
             swedish = _glossary(word.lower())
             if swedish is None:
+                glossed = False
                 if word.lower() in _english_stop_words():
                     continue
                 swedish = word
                 name = _is_name(word, first=i == 1) or word.isdigit()
                 weight = NAME_WEIGHT if name else UNKNOWN_ENGLISH_WEIGHT
-        for stem in _stems(swedish):
-            weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if stem in _KEY_STEMS else weight)
+        stems = list(dict.fromkeys(_stems(swedish)))
+        if glossed and len(stems) > 1:  # the glossary's words are alternatives: "samverkan samarbete"
+            stems = [ALTERNATIVE.join(stems)]
+        for stem in stems:
+            key = any(s in _KEY_STEMS for s in stem.split(ALTERNATIVE))
+            weights[stem] = max(weights.get(stem, 0.0), NAME_WEIGHT if key else weight)
     return _without_cues(weights)
 
 
@@ -378,6 +426,8 @@ def _match(q: str, d: str) -> float:
 
 @lru_cache(maxsize=65536)
 def _strength(q: str, terms: frozenset[str]) -> float:
+    if ALTERNATIVE in q:  # any one of a glossary entry's Swedish words
+        return max(_strength(a, terms) for a in q.split(ALTERNATIVE))
     return 1.0 if q in terms else max((_match(q, d) for d in terms), default=0.0)
 
 
@@ -385,7 +435,7 @@ def _novel(term: str, weights: dict[str, float]) -> bool:
     """A term the question does not already say, not even inflected: what an answer adds ("tjänstekoll" is
     new to a question about "tjänst", "tjänsterna" is not)."""
     return all(q != term and len(os.path.commonprefix([q, term])) < max(len(q), len(term)) - 3
-               for q in weights)
+               for key in weights for q in key.split(ALTERNATIVE))
 
 
 def _rarity(weights: dict[str, float], units: list[_Unit]) -> dict[str, float]:
@@ -452,6 +502,38 @@ def _list_items(units: list[_Unit], weights: dict[str, float], sentence_best: fl
         return []
     floor = LIST_RELATIVE * top
     return _merge([(unit, label) for s, unit, label in best_kind if s >= floor])
+
+
+def _steps(units: list[_Unit], weights: dict[str, float], sentence_best: float) -> list[_Item]:
+    """The list items that follow the heading or sentence fitting a "how" question best ("Ny samverkan?"
+    -> "Idé eller befintlig lösning", ..., "Sondera, skaka hand, besluta och kör!"), judged together with
+    what introduces them; none when a plain sentence fits clearly better. A list with an item that
+    restates the question is a table of contents or an agenda, not the steps."""
+    best: tuple[float, list[_Unit]] = (0.0, [])
+    for k, intro in enumerate(units):
+        if intro.kind == "item":
+            continue
+        run = []
+        for unit in units[k + 1:k + 1 + MAX_STEPS]:
+            if unit.passage != intro.passage or unit.kind != "item":
+                break
+            run.append(unit)
+        if len(run) < 2 or any(_restates(u, weights) for u in run):
+            continue  # an item that restates the question ("Att starta en ny samverkan"): an agenda, not steps
+        fit = _support(weights, intro, intro.terms.union(*(u.terms for u in run)))
+        if fit > best[0]:
+            best = (fit, run)
+    fit, run = best
+    if not run or fit < STEPS_VERSUS_SENTENCE * sentence_best:
+        return []
+    return [_Item(unit.text, unit.terms, [unit.passage]) for unit in run]
+
+
+def _restates(unit: _Unit, weights: dict[str, float]) -> bool:
+    """An item that by its own words covers most of the question and adds at most one word to it."""
+    total = sum(weights.values())
+    own = sum(w * _strength(q, unit.terms) for q, w in weights.items())
+    return total > 0 and own >= 0.5 * total and sum(_novel(t, weights) for t in unit.terms) <= 1
 
 
 def _adds_to(label: str, weights: dict[str, float]) -> bool:
