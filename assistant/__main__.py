@@ -74,10 +74,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_llm_server(settings: Settings, args: argparse.Namespace) -> int:
-    from assistant.llm_server import serve
+    from assistant.llm_server import main as serve_llm
 
-    serve(settings.local_llm, settings.local_llm_path)
-    return 0
+    return serve_llm(settings)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -116,8 +116,8 @@ def wait_ready(base_url: str, timeout_s: float = 120.0, alive: Callable[[], bool
     raise TimeoutError(f"LLM server at {root} not ready after {timeout_s:.0f} s ({last})")
 
 
-def main() -> int:
-    settings = Settings()
+def main(settings: Settings | None = None) -> int:
+    settings = settings or Settings()
     try:
         serve(settings.local_llm, settings.local_llm_path)
     except LLMServerError as exc:

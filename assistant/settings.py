@@ -76,7 +76,7 @@ class LLMSettings(BaseModel):
     temperature: float = 0.1
     # Passages given to the LLM; small on CPU, where each prompt token costs ~30 ms.
     context_passages: int = 3
-    context_chars: int = 2400
+    context_chars: int = 1500
 
 
 class LocalLLMSettings(BaseModel):

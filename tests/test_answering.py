@@ -18,7 +18,7 @@ from assistant.answering.grounding import (
     segment,
 )
 from assistant.answering.prompts import REFUSAL, is_refusal
-from assistant.schemas import Passage
+from assistant.schemas import Message, Passage
 from conftest import CORPUS, read_corpus
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
@@ -239,6 +239,69 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
     for r in related:
         assert 0 < len(r.quote) <= 200
         assert cleaned(r.file)[r.start:r.end] == r.quote
+
+
+def test_how_question_gets_the_steps_under_the_best_heading_not_an_agenda():
+    slides = [
+        passage(SLIDES_2026, "## Ny samverkan?", "## Internupphandlingsundantaget", "Ny samverkan?"),
+        passage(SLIDES_2026, "Agenda", "# Föreningen Sambruk - nuläge", "Agenda"),
+    ]
+    text = backend.answer("Hur går man till väga för att starta en ny samverkan i Sambruk?", slides, language="sv")
+    intro, *lines = text.splitlines()
+    assert intro.startswith("Enligt Informationsträff")
+    assert lines[0] == "- Idé eller befintlig lösning [1]"
+    assert lines[-1] == "- Sondera, skaka hand, besluta och kör! [1]"
+    assert "Att starta en ny samverkan" not in text  # the agenda item restates the question: no step
+
+
+def test_question_across_years_takes_a_sentence_from_each_document():
+    organisation = [
+        passage(REPORT_2021, "4 Föreningens organisation", "Gävle.", "4 Föreningens organisation"),
+        passage(REPORT_2011, "6 Föreningens organisation", "Gävle.", "6 Föreningens organisation"),
+        passage(REPORT_2011, "1 SAMMANFATTNING", "2 ", "1 SAMMANFATTNING"),
+    ]
+    text = backend.answer("Who was Sambruk's chief executive officer in 2011 and who was it in 2021?",
+                          organisation, language="en")
+    assert "Ulf Timerdahl" in text and "Claes-Olof Olsson" in text
+    for name, year in (("Ulf Timerdahl", "2021"), ("Claes-Olof Olsson", "2011")):
+        line = next(line for line in text.splitlines() if name in line)
+        assert line.startswith(f"According to Sambruk verksamhetsberättelse {year}:")
+
+
+def test_change_between_years_quotes_the_figure_of_each_year():
+    biblix = [
+        passage(PLAN_2026, "Biblix för folkbiblioteken i Sverige\n", "diwise – en komplett", "Biblix"),
+        passage(REPORT_2021, "Användande kommuner:", "Stockholm, Malmö", "5.4.1 Bibblix"),
+    ]
+    text = backend.answer("How has the number of municipalities connected to Biblix changed between the "
+                          "2021 annual report and the 2026 business plan?", biblix, language="en")
+    assert "55 kommuner" in text and "39 kommuner" in text
+    assert set(markers(text)) == {1, 2}
+
+
+def test_glossary_alternatives_are_either_or_in_an_english_follow_up():
+    diwise = [passage(PLAN_2026, "diwise är sprunget", "Egil\n", "diwise – en komplett IoT-plattform")]
+    text = "".join(backend.stream("Which municipalities have joined that collaboration?", diwise,
+                                  language="en", history=[Message(role="user", content="What is diwise?")]))
+    assert not is_refusal(text)  # "collaboration": "samverkan" or "samarbete", not both
+    assert "Göteborg och senare Alingsås har anslutit till samverkan." in text
+
+
+def test_how_question_without_steps_gets_more_sentences():
+    pc = [passage(PLAN_2026, "MedborgarPC\n\nMedborgarPC är", "Mål för samverkanstjänsterna", "MedborgarPC")]
+    text = backend.answer("How does a municipality turn an ordinary PC into a MedborgarPC for public use?", pc,
+                          language="en")
+    assert "görs enkelt om till en MedborgarPC" in text
+    assert "Ubuntu-baserad klient" in text  # the step after the one that restates the question
+
+
+def test_month_of_the_meeting_and_a_cue_verb_do_not_hide_the_listed_networks():
+    networks = [passage(SLIDES_2026, "## Möjliga nya nätverk?", "\n9\n", "Möjliga nya nätverk?")]
+    text = backend.answer("Vilka möjliga nya nätverk togs upp på informationsträffen för medlemsrepresentanter "
+                          "i juni 2026?", networks, language="sv")
+    assert not is_refusal(text)
+    for network in ("Utvecklarnätverk", "Välfärdsbrottslighet", "IT Säkerhet", "Identitetshantering"):
+        assert network in text
 
 
 def test_refusal_is_recognised_in_either_language():

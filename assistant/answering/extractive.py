@@ -75,7 +75,7 @@ GLOSSARY: dict[str, str] = {
 # and the association's own name, which every document is about.
 _CUE_STEMS = frozenset(analyze(
     "antal antalet utvecklats förändrats ändrats jämfört erbjuder erbjuds beskrivs Sambruk Sambruks"
-    " väga tillväga"
+    " väga tillväga togs tas nämns nämndes"
 ))
 _KEY_STEMS = frozenset(analyze("beslutade"))  # in minutes, the decision is what a question is after
 _QUERY_WORD = re.compile(r"[A-Za-zÅÄÖåäöÉé0-9][\w'’-]*")
@@ -124,6 +124,7 @@ MAX_CHARS = 700  # of evidence text; the names of the sources come on top
 MAX_LIST_ITEMS = 15
 SPANNING_SENTENCES = 6  # a question across documents: one sentence from each, and room for them
 SPANNING_RELATIVE = 0.4  # ... where a document's best sentence need only fit half as well as the best
+PROCEDURAL_RELATIVE = 0.6  # a "how" question without a list of steps: sentences down to this share
 STEPS_VERSUS_SENTENCE = 0.7  # a list of steps answers "how" if its intro and steps fit nearly as well
 MAX_STEPS = 10
 SECTION_OPENING = 2  # a section is judged as a list item by its heading and first sentences
@@ -222,7 +223,8 @@ class ExtractiveBackend:
             steps = _steps(units, weights, best)
             if steps:
                 return _format_list(steps, passages, language)
-        floor = (SPANNING_RELATIVE if query.spanning else RELATIVE_SUPPORT) * best
+        floor = (SPANNING_RELATIVE if query.spanning else PROCEDURAL_RELATIVE if query.procedural
+                 else RELATIVE_SUPPORT) * best
         kept = [u for u in candidates if support[u] >= floor]
         chosen = self._choose(kept, support, passages, query)
         return _format_sentences(_follow_on(chosen, units), passages, language, query.latest)
@@ -246,6 +248,8 @@ class ExtractiveBackend:
         remaining = list(kept)
         length = 0
         most, limit = self.max_sentences, MAX_CHARS
+        if query.procedural:  # no list of steps: the way is told in more sentences
+            most, limit = max(most, SPANNING_SENTENCES), MAX_CHARS * 3 // 2
         if query.spanning:  # first each document's best sentence, best documents first
             most, limit = max(most, SPANNING_SENTENCES), MAX_CHARS * 3 // 2
             firsts: dict[str, _Unit] = {}
@@ -378,7 +382,7 @@ def _units(passages: list[Passage]) -> list[_Unit]:
         paragraphs: dict[int, frozenset[str]] = {}
         for span, t in zip(spans, terms):
             paragraphs[span.line] = paragraphs.get(span.line, frozenset()) | t
-        base = frozenset(_stems(f"{passage.title} {passage.section} {passage.date or ''}"))
+        base = frozenset(_stems(f"{passage.title} {passage.section} {passage.date or ''} {_month(passage.date)}"))
         headings: dict[int, tuple[str, frozenset[str]]] = {}
         lead: frozenset[str] = frozenset()
         previous = None
@@ -404,6 +408,16 @@ def _units(passages: list[Passage]) -> list[_Unit]:
                 lead = own
             previous = units[-1]
     return units
+
+
+_MONTHS = ("januari january", "februari february", "mars march", "april", "maj may", "juni june", "juli july",
+           "augusti august", "september", "oktober october", "november", "december")
+
+
+def _month(date: str | None) -> str:
+    """The month of an ISO date in words, as a question names it ("i juni 2026" for 2026-06-15)."""
+    match = re.match(r"\d{4}-(\d{2})", date or "")
+    return _MONTHS[int(match.group(1)) - 1] if match and 1 <= int(match.group(1)) <= 12 else ""
 
 
 def _heading_label(text: str) -> str:
