@@ -246,7 +246,8 @@ def test_how_question_gets_the_steps_under_the_best_heading_not_an_agenda():
         passage(SLIDES_2026, "## Ny samverkan?", "## Internupphandlingsundantaget", "Ny samverkan?"),
         passage(SLIDES_2026, "Agenda", "# Föreningen Sambruk - nuläge", "Agenda"),
     ]
-    text = backend.answer("Hur går man till väga för att starta en ny samverkan i Sambruk?", slides, language="sv")
+    text = backend.answer("Hur går man till väga för att starta en ny samverkan i Sambruk?", slides,
+                          language="sv")
     intro, *lines = text.splitlines()
     assert intro.startswith("Enligt Informationsträff")
     assert lines[0] == "- Idé eller befintlig lösning [1]"
@@ -289,19 +290,27 @@ def test_glossary_alternatives_are_either_or_in_an_english_follow_up():
 
 def test_how_question_without_steps_gets_more_sentences():
     pc = [passage(PLAN_2026, "MedborgarPC\n\nMedborgarPC är", "Mål för samverkanstjänsterna", "MedborgarPC")]
-    text = backend.answer("How does a municipality turn an ordinary PC into a MedborgarPC for public use?", pc,
-                          language="en")
+    text = backend.answer("How does a municipality turn an ordinary PC into a MedborgarPC for public use?",
+                          pc, language="en")
     assert "görs enkelt om till en MedborgarPC" in text
     assert "Ubuntu-baserad klient" in text  # the step after the one that restates the question
 
 
 def test_month_of_the_meeting_and_a_cue_verb_do_not_hide_the_listed_networks():
     networks = [passage(SLIDES_2026, "## Möjliga nya nätverk?", "\n9\n", "Möjliga nya nätverk?")]
-    text = backend.answer("Vilka möjliga nya nätverk togs upp på informationsträffen för medlemsrepresentanter "
-                          "i juni 2026?", networks, language="sv")
+    text = backend.answer("Vilka möjliga nya nätverk togs upp på informationsträffen för "
+                          "medlemsrepresentanter i juni 2026?", networks, language="sv")
     assert not is_refusal(text)
     for network in ("Utvecklarnätverk", "Välfärdsbrottslighet", "IT Säkerhet", "Identitetshantering"):
         assert network in text
+
+
+def test_a_question_word_the_documents_say_otherwise_still_finds_the_figure():
+    provisum = [passage(PLAN_2026, "Provisum\n\nProvisum är", "Tillarbetslivet\n", "Provisum")]
+    text = "".join(backend.stream("Hur många kommuner använder det?", provisum, language="sv",
+                                  history=[Message(role="user", content="Vad är Provisum?")]))
+    assert not is_refusal(text)  # "använder": the plan says "samverkar 44 kommuner kring tjänsten"
+    assert "44 kommuner" in text
 
 
 def test_refusal_is_recognised_in_either_language():

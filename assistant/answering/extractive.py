@@ -8,7 +8,12 @@ inflection and compounds defeat exact stems ("medlem"/"medlemm", "skolan"/"skolh
 stems also match on a long common prefix or as a compound's tail. English questions reach the
 Swedish evidence through a small glossary and get the Swedish sentences quoted inside English
 framing. Figures from different years are attributed to their document, newest first when the
-question asks about now. Runs in a few milliseconds.
+question asks about now. A question across years or documents ("förändrats mellan 2021 och 2026") gets
+each document's best sentence first; a "how" question gets the list of steps under the heading or line
+that fits it best (an agenda that restates the question is no such list), or else more sentences. A
+glossary entry's Swedish words are alternatives ("samverkan" or "samarbete"), as are a few Swedish
+synonyms ("använder" / "nyttjar"); a document's date also matches its month's name ("i juni 2026").
+Runs in a few milliseconds.
 """
 
 from __future__ import annotations
@@ -39,7 +44,8 @@ GLOSSARY: dict[str, str] = {
     "convener": "sammankallande",
     "auditor": "revisor", "office": "kansli", "seat": "säte", "employee": "anställda medarbetare",
     "staff": "anställda personal", "executive officer": "verkställande tjänsteperson tjänsteman",
-    "chief executive": "verkställande tjänsteperson tjänsteman", "officer": "tjänsteperson tjänsteman", "ceo": "verkställande", "new": "ny nya",
+    "chief executive": "verkställande tjänsteperson tjänsteman", "officer": "tjänsteperson tjänsteman",
+    "ceo": "verkställande", "new": "ny nya",
     "join": "ansluta", "joined": "anslutit nya", "connected": "anslutna anslutit", "leave": "lämna",
     "left": "lämnade", "founded": "startade bildades", "start": "starta startar", "started": "startade",
     # what Sambruk does
@@ -71,6 +77,12 @@ GLOSSARY: dict[str, str] = {
     # words that only shape an English question
     "offer": "", "described": "", "today": "", "change": "", "changed": "", "compare": "", "number": "",
 }
+# Swedish question words the documents say otherwise: any of them will do ("använder" / "nyttjar").
+_SYNONYMS: dict[str, str] = {
+    stems[0]: "|".join(stems) for stems in (analyze(words) for words in (
+        "använder nyttjar samverkar anslutna", "genomsnitt medelantalet",
+    ))
+}
 # Words that shape a question rather than name what it is about ("Hur har antalet ... utvecklats"),
 # and the association's own name, which every document is about.
 _CUE_STEMS = frozenset(analyze(
@@ -99,7 +111,8 @@ _SPANNING = re.compile(
 )
 # A question after a way of doing something: the steps, not a description.
 _PROCEDURAL = re.compile(
-    r"\b(hur (?:går (?:man|det) till|gör (?:man|vi|jag|en)|startar|ansöker|ska\b.+\b(?:etableras|göras|gå till)|"
+    r"\b(hur (?:går (?:man|det) till|gör (?:man|vi|jag|en)|startar|ansöker|"
+    r"ska\b.+\b(?:etableras|göras|gå till)|"
     r"kan (?:man|vi|jag|en)\b)|vad behöver\b.+\bgöra|steg för steg|"
     r"how (?:do|does|can|should|to)\b|what steps|which steps)", re.I,
 )
@@ -123,7 +136,7 @@ SAME_PASSAGE_DECAY = 0.75  # each further sentence from one passage: prefer spre
 MAX_CHARS = 700  # of evidence text; the names of the sources come on top
 MAX_LIST_ITEMS = 15
 SPANNING_SENTENCES = 6  # a question across documents: one sentence from each, and room for them
-SPANNING_RELATIVE = 0.4  # ... where a document's best sentence need only fit half as well as the best
+SPANNING_RELATIVE = 0.4  # ... where a document's best sentence need only fit 40% as well as the best
 PROCEDURAL_RELATIVE = 0.6  # a "how" question without a list of steps: sentences down to this share
 STEPS_VERSUS_SENTENCE = 0.7  # a list of steps answers "how" if its intro and steps fit nearly as well
 MAX_STEPS = 10
@@ -304,8 +317,8 @@ def _terms(text: str, language: Language) -> dict[str, float]:
         return _english_terms(text)
     words = _QUERY_WORD.findall(text)
     names = set(_stems(" ".join(w for i, w in enumerate(words) if _is_name(w, first=i == 0))))
-    return _without_cues({t: NAME_WEIGHT if t in names or t.isdigit() or t in _KEY_STEMS else 1.0
-                          for t in _stems(text)})
+    return _without_cues({_SYNONYMS.get(t, t): NAME_WEIGHT if t in names or t.isdigit() or t in _KEY_STEMS
+                          else 1.0 for t in _stems(text)})
 
 
 def _without_cues(weights: dict[str, float]) -> dict[str, float]:
@@ -382,7 +395,8 @@ def _units(passages: list[Passage]) -> list[_Unit]:
         paragraphs: dict[int, frozenset[str]] = {}
         for span, t in zip(spans, terms):
             paragraphs[span.line] = paragraphs.get(span.line, frozenset()) | t
-        base = frozenset(_stems(f"{passage.title} {passage.section} {passage.date or ''} {_month(passage.date)}"))
+        when = f"{passage.date or ''} {_month(passage.date)}"
+        base = frozenset(_stems(f"{passage.title} {passage.section} {when}"))
         headings: dict[int, tuple[str, frozenset[str]]] = {}
         lead: frozenset[str] = frozenset()
         previous = None
@@ -533,7 +547,7 @@ def _steps(units: list[_Unit], weights: dict[str, float], sentence_best: float) 
                 break
             run.append(unit)
         if len(run) < 2 or any(_restates(u, weights) for u in run):
-            continue  # an item that restates the question ("Att starta en ny samverkan"): an agenda, not steps
+            continue  # an item restates the question ("Att starta en ny samverkan"): an agenda, not steps
         fit = _support(weights, intro, intro.terms.union(*(u.terms for u in run)))
         if fit > best[0]:
             best = (fit, run)
