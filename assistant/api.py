@@ -1,10 +1,12 @@
 """HTTP API (FastAPI): ask, stream, search, documents, passages, health.
 
+(No `from __future__ import annotations` here: FastAPI must evaluate the route signatures, whose
+Query bounds come from the settings in create_app.)
+
 The Assistant is built once per process (the embedding model takes seconds to load) and handed
 to routes through a dependency, so tests and the UI can share one instance.
 """
 
-from __future__ import annotations
 
 import json
 import secrets

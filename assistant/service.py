@@ -16,7 +16,12 @@ from typing import Any
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply
 from assistant.answering.extractive import ExtractiveBackend
-from assistant.answering.grounding import finalize, has_unresolved_markers, related_sources
+from assistant.answering.grounding import (
+    finalize,
+    has_unresolved_markers,
+    has_unsupported_numbers,
+    related_sources,
+)
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
 from assistant.language import detect_language
@@ -163,7 +168,8 @@ class Assistant:
     def _needs_repair(text: str, passages: list[Passage]) -> bool:
         if is_refusal(text):
             return False
-        return not text or "[" not in text or has_unresolved_markers(text, len(passages))
+        return (not text or "[" not in text or has_unresolved_markers(text, len(passages))
+                or has_unsupported_numbers(text, passages))
 
     # -- documents and passages -----------------------------------------------------------------
     def _document_records(self) -> dict[str, dict[str, Any]]:

@@ -343,3 +343,11 @@ def test_refused_draft_forwards_the_question_and_states_no_facts():
     draft = draft_reply("Vad kostar Inclubit?", REFUSAL["sv"], [], refused=True)
     assert draft.startswith("Hej,") and "vidare" in draft and "Källor" not in draft
     assert not re.search(r"\d", draft)
+
+
+def test_numbers_an_llm_did_not_read_are_caught(members):
+    from assistant.answering.grounding import has_unsupported_numbers
+
+    assert not has_unsupported_numbers("Sambruk har 152 kommuner som medlemmar [1].", members)
+    assert has_unsupported_numbers("Sambruk har 731 kommuner som medlemmar [1].", members)
+    assert not has_unsupported_numbers("Se källa [2] och [3].", members)  # markers are not figures

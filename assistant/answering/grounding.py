@@ -206,6 +206,25 @@ def has_unresolved_markers(text: str, n_passages: int) -> bool:
     return any(not 1 <= n <= n_passages for m in _BRACKET.finditer(text) for n in _numbers(m.group(2)))
 
 
+_NUMBER = re.compile(r"\d+(?:[ \u00a0.,]\d{3})*(?:,\d+)?")
+
+
+def _numbers_in(text: str) -> set[str]:
+    return {re.sub(r"[ \u00a0.,]", "", n) for n in _NUMBER.findall(text)}
+
+
+def has_unsupported_numbers(text: str, passages: list[Passage]) -> bool:
+    """Whether the answer states a number that none of the given passages contains.
+
+    A small LLM writes fluent figures it did not read ("7,5 miljoner" for a turnover); markers alone
+    cannot catch that, the passages can. Years and figures are compared digit for digit.
+    """
+    given = set().union(*(_numbers_in(p.text) | _numbers_in(p.title) | _numbers_in(p.date or "")
+                          for p in passages)) if passages else set()
+    stated = _numbers_in(_BRACKET.sub(" ", text))
+    return bool(stated - given)
+
+
 def finalize(text: str, passages: list[Passage]) -> tuple[str, list[Citation]]:
     """Normalise markers, renumber them 1..m by first appearance, and quote what each one cites."""
     text = _canonical(text, len(passages))
