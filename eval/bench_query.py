@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,37 +42,10 @@ from eval.bench_ingest import (  # noqa: E402
     write_section,
 )
 
+from eval.live_server import LiveServer  # noqa: E402
+
 TARGET_RETRIEVAL_P50_MS = 250.0
 TARGET_ANSWER_P50_MS = 400.0
-
-
-class LiveServer:
-    """uvicorn in a thread of this process, on a free port of 127.0.0.1 (as tests/conftest.py does)."""
-
-    def __init__(self, app: Any):
-        import socket
-
-        import uvicorn
-
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 def prepare(data_dir: Path):

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real corpus, real models, a real Qdrant index, a real HTTP server on 127.0.0.1.
+"""Shared fixtures: the real corpus, the real models, a real Qdrant index of the real corpus.
 
 The expensive ones are session-scoped: the EmbeddingGemma model is loaded once, and the real corpus
 is ingested once into data/test/ (incrementally: a re-run on an unchanged corpus embeds nothing).
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -75,37 +73,6 @@ def assistant(gemma_settings, real_store, gemma):
     from assistant.service import build_assistant
 
     return build_assistant(gemma_settings, store=real_store, embedder=gemma)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """uvicorn in a thread of the test process: a real HTTP server that shares the session's index."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 
 from assistant.api import create_app
 from assistant.service import build_assistant
-from conftest import LiveServer, free_port
+from eval.live_server import LiveServer, free_port
 from ingest.store import Store
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,8 @@ from assistant.answering.prompts import is_refusal
 from assistant.llm_server import wait_ready
 from assistant.schemas import Passage
 from assistant.settings import LLMSettings, Settings
-from conftest import ROOT, free_port, read_corpus
+from conftest import ROOT, read_corpus
+from eval.live_server import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import ui.mount  # first: points Chainlit at ui/ before anything imports it
-from conftest import ROOT, LiveServer
+from conftest import ROOT
+from eval.live_server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
