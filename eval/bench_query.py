@@ -60,13 +60,15 @@ def prepare(data_dir: Path):
     embedder = Embedder(settings.embedding_model_path, settings.embedding)
     model_load_s = time.perf_counter() - started
     store = Store(open_client(settings.qdrant), settings.qdrant.collection)
-    report = Ingestor(settings, store, lambda: embedder).run()
+    with CpuMonitor() as monitor:
+        report = Ingestor(settings, store, lambda: embedder).run()
     if not report.ok:
         raise RuntimeError(f"ingest failed: {report.failed}")
     assistant = build_assistant(settings, store=store, embedder=embedder)
     info = {"model_load_s": round(model_load_s, 2), "qdrant_path": str(settings.qdrant.path),
             "ingest": {k: report.as_dict()[k] for k in ("files", "unchanged", "chunks_embedded", "total_chunks",
-                                                        "seconds")}}
+                                                        "seconds")},
+            "ingest_cpu": monitor.result}
     return settings, assistant, info
 
 

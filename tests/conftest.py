@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,51 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+CORPUS_FILES = sorted(path.name for path in CORPUS.glob("*.txt"))
+MINUTES = "norrbottens-e-namnd-protokoll-2022.txt"
+SLIDES = "sambruk-informationstraff-2026-06-15.txt"
+REPORT_2011 = "sambruk-verksamhetsberattelse-2011.txt"
+REPORT_2021 = "sambruk-verksamhetsberattelse-2021.txt"
+PLAN_2026 = "sambruk-verksamhetsplan-2026.txt"
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
 def read_corpus(name: str) -> str:
     return (CORPUS / name).read_text(encoding="utf-8")
+
+
+def unicode_font() -> Path | None:
+    """DejaVuSans if installed, else any TTF fontconfig knows; None falls back to latin-1 helvetica."""
+    if DEJAVU.exists():
+        return DEJAVU
+    if shutil.which("fc-list"):
+        listed = subprocess.run(["fc-list", ":lang=sv", "file"], capture_output=True, text=True).stdout
+        fonts = [line.split(":")[0] for line in listed.splitlines() if line.split(":")[0].endswith(".ttf")]
+        if fonts:
+            return Path(fonts[0])
+    return None
+
+
+def write_pdf(path: Path, pages: list[str], **encryption: str) -> Path:
+    """A real multi-page PDF (fpdf2) of the given texts, one per page; optionally encrypted."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    font = unicode_font()
+    if font:
+        pdf.add_font("body", fname=str(font))
+        pdf.set_font("body", size=10)
+    else:
+        pdf.set_font("helvetica", size=10)
+    for text in pages:
+        pdf.add_page()
+        if text:
+            text = text.replace("\t", " ")
+            pdf.multi_cell(0, 5, text if font else text.encode("latin-1", "replace").decode("latin-1"))
+    if encryption:
+        pdf.set_encryption(**encryption)
+    pdf.output(str(path))
+    return path
 
 
 def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides):

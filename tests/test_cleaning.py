@@ -8,15 +8,17 @@ from functools import cache
 
 import pytest
 
-from conftest import CORPUS, read_corpus
+from conftest import (
+    CORPUS_FILES,
+    MINUTES,
+    PLAN_2026,
+    REPORT_2011,
+    REPORT_2021,
+    SLIDES,
+    read_corpus,
+)
 from ingest.cleaning import clean_pages, clean_text
 
-CORPUS_FILES = sorted(path.name for path in CORPUS.glob("*.txt"))
-MINUTES = "norrbottens-e-namnd-protokoll-2022.txt"
-SLIDES = "sambruk-informationstraff-2026-06-15.txt"
-REPORT_2011 = "sambruk-verksamhetsberattelse-2011.txt"
-REPORT_2021 = "sambruk-verksamhetsberattelse-2021.txt"
-PLAN_2026 = "sambruk-verksamhetsplan-2026.txt"
 
 # Short lines repeated at page edges that cleaning drops, per file; nothing else may go missing.
 RUNNING_LINES = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from qdrant_client import models
 
-from conftest import CORPUS, make_settings, read_corpus
+from conftest import CORPUS, make_settings, read_corpus, write_pdf
 from ingest.pipeline import Ingestor
 from ingest.store import IndexMismatch, Store, open_client
 
@@ -179,8 +179,6 @@ def test_rebuild_starts_over(ingested):
 
 
 def test_pdf_chunks_carry_page_numbers(tmp_path, minilm):
-    from fpdf import FPDF
-
     corpus = tmp_path / "pdfcorpus"
     corpus.mkdir()
     pages = [
@@ -188,17 +186,7 @@ def test_pdf_chunks_carry_page_numbers(tmp_path, minilm):
         read_corpus("sambruk-verksamhetsplan-2026.txt")[3000:4800],
         "Sida tre handlar om Skolplattformen och elevhälsa i Norrbotten. Här står något om åäö ÅÄÖ.",
     ]
-    pdf = FPDF()
-    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-    if font.exists():
-        pdf.add_font("dejavu", fname=str(font))
-        pdf.set_font("dejavu", size=10)
-    else:
-        pdf.set_font("helvetica", size=10)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 5, text.replace("\t", " "))
-    pdf.output(str(corpus / "rapport.pdf"))
+    write_pdf(corpus / "rapport.pdf", pages)
 
     ingestor = ingestor_for(corpus, tmp_path / "data", minilm)
     report = ingestor.run()

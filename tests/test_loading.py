@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
-from fpdf import FPDF
 from pypdf import PdfWriter
 
-from conftest import CORPUS, read_corpus
+from conftest import CORPUS, read_corpus, write_pdf
 from ingest.loading import LoadError, load_file
 
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 PAGES = [
     read_corpus("sambruk-verksamhetsberattelse-2021.txt")[:1200],
     read_corpus("norrbottens-e-namnd-protokoll-2022.txt")[:900],
     read_corpus("sambruk-verksamhetsplan-2026.txt")[3200:4000],
 ]
-
-
-def unicode_font() -> Path | None:
-    """DejaVuSans if installed, else any TTF fontconfig knows; None falls back to latin-1 helvetica."""
-    if DEJAVU.exists():
-        return DEJAVU
-    if shutil.which("fc-list"):
-        listed = subprocess.run(["fc-list", ":lang=sv", "file"], capture_output=True, text=True).stdout
-        fonts = [line.split(":")[0] for line in listed.splitlines() if line.split(":")[0].endswith(".ttf")]
-        if fonts:
-            return Path(fonts[0])
-    return None
-
-
-def write_pdf(path: Path, pages: list[str], **encryption: str) -> Path:
-    pdf = FPDF()
-    font = unicode_font()
-    if font:
-        pdf.add_font("body", fname=str(font))
-        pdf.set_font("body", size=10)
-    else:
-        pdf.set_font("helvetica", size=10)
-    for text in pages:
-        pdf.add_page()
-        if text:
-            text = text.replace("\t", " ")
-            pdf.multi_cell(0, 5, text if font else text.encode("latin-1", "replace").decode("latin-1"))
-    if encryption:
-        pdf.set_encryption(**encryption)
-    pdf.output(str(path))
-    return path
 
 
 def test_multi_page_pdf_loads_page_by_page_with_swedish_letters(tmp_path):
