@@ -695,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1,10,50", help="corpus replication factors, e.g. 1,10,50")
     parser.add_argument("--queries", type=int, default=30, help="gold questions timed per size (0: none)")
     parser.add_argument("--write-md", action="store_true", help="update the ingest section of docs/PERFORMANCE.md")
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="only rewrite the markdown section from the saved JSON output of an earlier run")
     parser.add_argument("--keep", type=Path, help="make the temp folder under this folder and keep it")
     parser.add_argument("--embedding-model", help="another sentence-transformers folder (smoke tests only; "
                         "the figures are for EmbeddingGemma)")
@@ -710,6 +712,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.phase == "rerun":
         print(json.dumps(phase_rerun(args.work), ensure_ascii=False))
+        return 0
+    if args.render:  # the markdown of a saved run (its own command and date), nothing measured anew
+        out = json.loads(args.render.read_text(encoding="utf-8"))
+        write_section("bench_ingest", render_markdown(out, out["command"]))
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     out = benchmark(sizes, args.queries, args.keep)

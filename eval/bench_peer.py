@@ -23,6 +23,7 @@ in each system's own unit, ingest time (fresh, model load excluded and reported 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -333,6 +334,25 @@ def render_markdown(out: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _run(args, work: Path, peer_module, questions, budgets):
+    try:
+        print("[bench_peer] assistant: fresh ingest", file=sys.stderr, flush=True)
+        assistant = build_assistant_side(work / "data")
+        model = assistant["deployed"].settings.embedding_model_path
+        print(f"[bench_peer] assistant ingest {assistant['ingest_s']} s; peer: fresh ingest", file=sys.stderr, flush=True)
+        peer = build_peer_side(model, CORPUS, PEER_TOP_K)
+        print(f"[bench_peer] peer ingest {peer['ingest_s']} s; questions", file=sys.stderr, flush=True)
+        with CpuMonitor() as monitor:
+            rows = run_questions(assistant, peer, peer_module, questions, budgets, args.warmup)
+        check = None
+        if not args.no_peer_script_check:
+            print("[bench_peer] running the peer script on the same index", file=sys.stderr, flush=True)
+            check = check_with_peer_script(peer, model, rows, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return rows, check, monitor, assistant, peer
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_peer", description=__doc__.split("\n\n")[0])
     parser.add_argument("--budgets", default="1,2,5", help="peer top-k chunk budgets, e.g. 1,2,5")
@@ -353,21 +373,9 @@ def main(argv: list[str] | None = None) -> int:
     questions = load_questions(args.limit, answerable_only=True)
     busy = busy_processes()
     work = Path(tempfile.mkdtemp(prefix="sambruk-bench-peer-"))
-    try:
-        print("[bench_peer] assistant: fresh ingest", file=sys.stderr, flush=True)
-        assistant = build_assistant_side(work / "data")
-        model = assistant["deployed"].settings.embedding_model_path
-        print(f"[bench_peer] assistant ingest {assistant['ingest_s']} s; peer: fresh ingest", file=sys.stderr, flush=True)
-        peer = build_peer_side(model, CORPUS, PEER_TOP_K)
-        print(f"[bench_peer] peer ingest {peer['ingest_s']} s; questions", file=sys.stderr, flush=True)
-        with CpuMonitor() as monitor:
-            rows = run_questions(assistant, peer, peer_module, questions, budgets, args.warmup)
-        check = None
-        if not args.no_peer_script_check:
-            print("[bench_peer] running the peer script on the same index", file=sys.stderr, flush=True)
-            check = check_with_peer_script(peer, model, rows, work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    # llama-index prints notices ("LLM is explicitly disabled") to stdout: keep stdout for the JSON.
+    with contextlib.redirect_stdout(sys.stderr):
+        rows, check, monitor, assistant, peer = _run(args, work, peer_module, questions, budgets)
     shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-md"]
     strip = lambda d: {k: v for k, v in d.items() if k not in ("deployed", "deep", "index", "retriever")}  # noqa: E731
     out = {
