@@ -109,8 +109,9 @@ class CpuMonitor:
         own = _own_cpu_s() - self._own
         self.result = {
             "wall_s": round(wall, 2),
-            "own_cpu_cores": round(own / wall, 2) if wall else None,
-            "other_cpu_cores": round(max(0.0, busy - own) / wall, 2) if wall else None,
+            "own_cpu_cores": round(own / wall, 2) if wall >= 1 else None,
+            # /proc/stat ticks are 10 ms: below a second the share is noise
+            "other_cpu_cores": round(max(0.0, busy - own) / wall, 2) if wall >= 1 else None,
             "machine_cores": self.cores,
             "loadavg_1m_before": round(self._load, 2),
             "loadavg_1m_after": round(os.getloadavg()[0], 2),

@@ -213,7 +213,7 @@ class Ingestor:
                 "embedding_model": embedder.name,
                 "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
-            self.store.replace_document(doc_record, points)
+            self.store.replace_document(doc_record, points, had_chunks=bool(known))
             report.updated.append(doc.meta.file)
             report.chunks_written += len(points)
             report.chunks_embedded += len(missing)

@@ -157,18 +157,22 @@ class Store:
             )
         return reuse
 
-    def replace_document(self, record: dict[str, Any], points: Sequence[ChunkPoint], batch: int = 128) -> None:
+    def replace_document(self, record: dict[str, Any], points: Sequence[ChunkPoint], batch: int = 128,
+                         *, had_chunks: bool = True) -> None:
+        """Write a document's chunks, drop its stale ones, then its record (``had_chunks=False``: new)."""
         doc_id = record["doc_id"]
         # Invalidate first: if we stop half-way, the next run sees a stale record and redoes this document.
         self.client.delete(self.documents, [_doc_point_id(doc_id)])
         for start in range(0, len(points), batch):
             self.client.upsert(self.collection, [_to_point(p) for p in points[start : start + batch]])
-        keep = [p.chunk_id for p in points]
-        stale = models.Filter(
-            must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))],
-            must_not=[models.HasIdCondition(has_id=keep)] if keep else [],
-        )
-        self.client.delete(self.collection, models.FilterSelector(filter=stale))
+        if had_chunks:
+            # A filtered delete scans every point in local mode: only worth it when there is something stale.
+            keep = [p.chunk_id for p in points]
+            stale = models.Filter(
+                must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))],
+                must_not=[models.HasIdCondition(has_id=keep)] if keep else [],
+            )
+            self.client.delete(self.collection, models.FilterSelector(filter=stale))
         self.client.upsert(
             self.documents,
             [models.PointStruct(id=_doc_point_id(doc_id), vector={}, payload=record)],
