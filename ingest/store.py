@@ -141,10 +141,6 @@ class Store:
             if offset is None:
                 return records
 
-    def document_record(self, doc_id: str) -> dict[str, Any] | None:
-        found = self.client.retrieve(self.documents, [_doc_point_id(doc_id)], with_payload=True)
-        return found[0].payload if found else None
-
     # -- chunks -----------------------------------------------------------------------------------
     def existing_vectors(self, doc_id: str) -> dict[str, tuple[list[float], SparseVector]]:
         """Vectors of a document's current chunks by text hash, so unchanged chunks are not re-embedded."""
