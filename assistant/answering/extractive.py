@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from stop_words import get_stop_words
 
-from assistant.answering.grounding import LABEL_LEVEL, plain, segment
+from ingest.segmenting import LABEL_LEVEL, plain, segment
 from assistant.answering.prompts import REFUSAL
 from assistant.query import is_follow_up, wants_latest, years_mentioned
 from assistant.schemas import Language, Message, Mode, Passage
