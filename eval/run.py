@@ -224,9 +224,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="answer backend; default: the configured one (SAMBRUK_BACKEND / sambruk.toml)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--check", type=Path,
-                        help="thresholds JSON (eval/thresholds.json); exit 1 when a metric misses its threshold")
+                        help="thresholds JSON (eval/thresholds.json); exit 1 when a metric misses its limit")
     parser.add_argument("--split",
-                        help="which split's thresholds --check applies; default: the gold file's stem (dev, test)")
+                        help="the split whose limits --check applies; default: the gold file's stem")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -85,8 +85,8 @@ def _word_matches(term_word: str, answer_word: str, *, last: bool) -> bool:
 def _holds_term(words: Sequence[str], term: Sequence[str]) -> bool:
     n = len(term)
     return any(
-        all(_word_matches(t, w, last=i == n - 1) for i, (t, w) in enumerate(zip(term, words[start:start + n])))
-        for start in range(len(words) - n + 1)
+        all(_word_matches(t, w, last=i == n - 1) for i, (t, w) in enumerate(zip(term, words[at:at + n])))
+        for at in range(len(words) - n + 1)
     )
 
 
@@ -280,7 +280,7 @@ def check_thresholds(
             continue
         value = metrics.get(name)
         if value is None:
-            failures.append(f"{name}: not measured in this run (threshold {limit})")
+            failures.append(f"{name}: no value (limit {limit})")
         elif name in UPPER_BOUND_KEYS and value > limit:
             failures.append(f"{name}: {value} above the maximum {limit}")
         elif name not in UPPER_BOUND_KEYS and value < limit:

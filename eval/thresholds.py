@@ -1,9 +1,9 @@
 """eval/thresholds.json: the limits CI holds each gold split to, and the rule that they only ever tighten.
 
 The file maps a split name (the gold file's stem: "dev", "test") to a limit per metric, null meaning not
-checked; UPPER_BOUND_KEYS are maxima, every other metric a minimum. A split named in the top-level
-"provisional" list holds placeholder values that no measurement has set yet: a version of the file in
-which a split is provisional does not bind later versions of that split, every other version does.
+checked; eval.scoring.UPPER_BOUND_KEYS are maxima, every other metric a minimum. A split named in the
+top-level "provisional" list holds placeholder values that no measurement has set yet: a version of the
+file in which a split is provisional does not bind later versions of that split, every other version does.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.scoring import METRIC_KEYS, UPPER_BOUND_KEYS
+from eval.scoring import METRIC_KEYS, check_thresholds
 
 PROVISIONAL = "provisional"
 
@@ -43,24 +43,15 @@ def for_split(path: Path, split: str) -> Limits:
 def loosened(earlier_text: str, current_text: str) -> list[str]:
     """One line per limit the current document relaxes compared with an earlier one.
 
-    Relaxing is lowering a minimum, raising a maximum, nulling a limit or dropping a metric or split that
-    the earlier document checked. Splits provisional in the earlier document are skipped.
+    The current limits are checked as if they were measured values against the earlier limits, so a lower
+    minimum, a higher maximum or a limit that is null or gone is reported, "split." in front. Splits
+    provisional in the earlier document are skipped.
     """
     earlier, current = parse(earlier_text), parse(current_text)
     skipped = provisional(earlier_text)
-    problems = []
-    for split, limits in earlier.items():
-        if split in skipped:
-            continue
-        now = current.get(split, {})
-        for name, before in limits.items():
-            if before is None:
-                continue
-            after = now.get(name)
-            if after is None:
-                problems.append(f"{split}.{name}: {before} is no longer checked")
-            elif name in UPPER_BOUND_KEYS and after > before:
-                problems.append(f"{split}.{name}: maximum raised from {before} to {after}")
-            elif name not in UPPER_BOUND_KEYS and after < before:
-                problems.append(f"{split}.{name}: minimum lowered from {before} to {after}")
-    return problems
+    return [
+        f"{split}.{line}"
+        for split, limits in earlier.items()
+        if split not in skipped
+        for line in check_thresholds(current.get(split, {}), limits)
+    ]

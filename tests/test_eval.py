@@ -1,4 +1,4 @@
-"""The gold-set evaluation in CI: the extractive backend over every question of each split, against its limits.
+"""The gold-set evaluation in CI: the extractive backend over every question of a split, against its limits.
 
 dev.jsonl is the split answers are tuned on, test.jsonl the held-out one; eval/thresholds.json holds the
 limits of each, set from measured values and only ever tightened (tests/test_thresholds.py).

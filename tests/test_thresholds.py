@@ -1,4 +1,4 @@
-"""eval/thresholds.json: one set of limits per gold split, and limits that only ever tighten over git history."""
+"""eval/thresholds.json: one set of limits per gold split, limits that only ever tighten over git history."""
 
 from __future__ import annotations
 
@@ -60,11 +60,11 @@ def test_loosened_flags_lower_minimums_higher_maximums_and_dropped_checks():
     current = document({"answer_accuracy": 0.74, "latency_p95_ms": 1600, "answer_chars_p50": 501,
                         "refusal_recall": None})
     assert thresholds.loosened(earlier, current) == [
-        "dev.answer_accuracy: minimum lowered from 0.75 to 0.74",
-        "dev.latency_p95_ms: maximum raised from 1500 to 1600",
-        "dev.answer_chars_p50: maximum raised from 500 to 501",
-        "dev.refusal_recall: 0.7 is no longer checked",
-        "dev.questions: 80 is no longer checked",
+        "dev.answer_accuracy: 0.74 below the minimum 0.75",
+        "dev.latency_p95_ms: 1600 above the maximum 1500",
+        "dev.answer_chars_p50: 501 above the maximum 500",
+        "dev.refusal_recall: no value (limit 0.7)",
+        "dev.questions: no value (limit 80)",
     ]
 
 
@@ -80,7 +80,7 @@ def test_a_provisional_split_binds_only_once_it_is_no_longer_provisional():
     measured = document({"answer_accuracy": 0.75}, {"answer_accuracy": 0.62})
     lowered = document({"answer_accuracy": 0.75}, {"answer_accuracy": 0.61})
     assert thresholds.loosened(placeholder, measured) == []
-    assert thresholds.loosened(measured, lowered) == ["test.answer_accuracy: minimum lowered from 0.62 to 0.61"]
+    assert thresholds.loosened(measured, lowered) == ["test.answer_accuracy: 0.61 below the minimum 0.62"]
     # marking a split provisional again does not free it from the versions before
     assert thresholds.loosened(measured, document({"answer_accuracy": 0.75}, {"answer_accuracy": 0.5},
                                                   provisional=("test",))) != []
@@ -90,13 +90,13 @@ def test_a_flat_earlier_file_binds_the_dev_split():
     flat = json.dumps({"answer_accuracy": 0.75, "latency_p50_ms": 500})
     assert thresholds.loosened(flat, document({"answer_accuracy": 0.75, "latency_p50_ms": 500})) == []
     assert thresholds.loosened(flat, document({"answer_accuracy": 0.7, "latency_p50_ms": 500})) == [
-        "dev.answer_accuracy: minimum lowered from 0.75 to 0.7"]
+        "dev.answer_accuracy: 0.7 below the minimum 0.75"]
 
 
 # -- the ratchet, on the real history -------------------------------------------------------------------
 
 def committed_versions() -> list[tuple[str, str]]:
-    """(commit, file text) for every commit that touched eval/thresholds.json; skips when history is missing."""
+    """(commit, file text) of every commit that touched eval/thresholds.json; skips without history."""
     git = shutil.which("git")
     if git is None:
         pytest.skip("git is not installed: no history of eval/thresholds.json to compare with")
@@ -123,4 +123,4 @@ def test_no_threshold_is_looser_than_in_an_earlier_commit():
     current = THRESHOLDS.read_text(encoding="utf-8")
     problems = [f"{commit}: {line}" for commit, text in committed_versions()
                 for line in thresholds.loosened(text, current)]
-    assert not problems, "thresholds may only tighten:\n" + "\n".join(problems)
+    assert not problems, "limits may only tighten (current against earlier):\n" + "\n".join(problems)
