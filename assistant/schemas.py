@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,8 @@ class ChunkRecord(DocumentMeta):
     start: int
     end: int
     text: str
+    # Answer units (ingest.segmenting): document offsets, kind, heading level; one vector each in Qdrant.
+    units: list[tuple[int, int, str, int]] = []
 
 
 class Passage(DocumentMeta):
@@ -49,6 +51,11 @@ class Passage(DocumentMeta):
     text: str
     score: float  # fused rank score (RRF), comparable within one query only
     similarity: float = 0.0  # cosine of query and passage embeddings: an absolute relevance signal
+    units: list[tuple[int, int, str, int]] = Field(default_factory=list, exclude=True)  # as in ChunkRecord
+    # Per unit: its normalised vector (numpy, units x dim) and its cosine to the question, computed
+    # with the query vector retrieval already had. Internal evidence, never serialised.
+    unit_vectors: Any = Field(default=None, exclude=True, repr=False)
+    unit_scores: Any = Field(default=None, exclude=True, repr=False)
 
 
 class Citation(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply
+from assistant.answering.evidence import select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -131,11 +132,12 @@ class Assistant:
         language = detect_language(request.question)
         backend_name: Backend = request.backend or self.settings.backend
         backend = self.backends[backend_name]
+        evidence = select(request.question, passages, self.settings.answer)
         pieces: list[str] = []
         first_token_ms = None
         degraded = False
         try:
-            for piece in backend.stream(request.question, passages, language=language,
+            for piece in backend.stream(request.question, passages, evidence, language=language,
                                         history=request.history, mode=request.mode):
                 if first_token_ms is None:
                     first_token_ms = (time.perf_counter() - started) * 1000
@@ -146,7 +148,7 @@ class Assistant:
         text = "".join(pieces).strip()
         if backend is not self._extractive and (degraded or self._needs_repair(text, passages)):
             # The LLM was down, or cited what it was not given: the extractive answer is always grounded.
-            text = "".join(self._extractive.stream(request.question, passages, language=language,
+            text = "".join(self._extractive.stream(request.question, passages, evidence, language=language,
                                                    history=request.history)).strip()
             backend_name, degraded = "extractive", True
         refused = not passages or is_refusal(text)

@@ -67,6 +67,25 @@ class RetrievalSettings(BaseModel):
     sparse_weight_english: float = 0.3
 
 
+class AnswerSettings(BaseModel):
+    """How evidence is chosen (assistant/answering/evidence.py): every tuning value of the answer layer.
+
+    Chosen on eval/gold/dev.jsonl only (`python -m eval tune`), reported on test.jsonl; each comment
+    gives the dev figure that chose it.
+    """
+
+    min_similarity: float = 0.45  # best unit cosine under this: refuse
+    margin: float = 0.06  # units within this cosine of the best one are candidates
+    figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind
+    document_margin: float = 0.04  # another document's best unit this close is heard too
+    list_margin: float = 0.08  # list entries within this cosine of the best entry
+    heading_opening: int = 2  # a heading entry is judged by itself and this many units under it
+    min_unit_chars: int = 15  # shorter units ("Beslut", "152") say nothing on their own
+    max_units: int = 3
+    max_chars: int = 450
+    max_items: int = 12
+
+
 class LLMSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8081/v1"
     model: str = "qwen2.5-coder-1.5b-instruct"
@@ -74,9 +93,6 @@ class LLMSettings(BaseModel):
     timeout_s: float = 120.0
     max_tokens: int = 220
     temperature: float = 0.1
-    # Passages given to the LLM; small on CPU, where each prompt token costs ~30 ms.
-    context_passages: int = 3
-    context_chars: int = 1500
 
 
 class LocalLLMSettings(BaseModel):
@@ -119,6 +135,7 @@ class Settings(BaseSettings):
     qdrant: QdrantSettings = QdrantSettings()
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     local_llm: LocalLLMSettings = LocalLLMSettings()
     api: APISettings = APISettings()

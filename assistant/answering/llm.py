@@ -13,6 +13,7 @@ import httpx
 import openai
 
 from assistant.answering.base import BackendUnavailable
+from assistant.answering.evidence import Evidence
 from assistant.answering.llm_prompts import build_messages, refusal_sentence
 from assistant.schemas import Language, Message, Mode, Passage
 from assistant.settings import LLMSettings
@@ -40,18 +41,16 @@ class OpenAIBackend:
         self,
         question: str,
         passages: list[Passage],
+        evidence: Evidence,
         *,
         language: Language,
         history: Sequence[Message] = (),
         mode: Mode = "answer",  # drafts are built by the service from this same grounded answer
     ) -> Iterator[str]:
-        if not passages:  # nothing to ground an answer in: refuse without spending seconds of LLM time
+        if evidence.shape == "refusal":  # nothing to ground an answer in: no seconds of LLM time spent
             yield refusal_sentence(language)
             return
-        messages = build_messages(
-            question, passages, language=language, history=history,
-            max_passages=self.settings.context_passages, max_chars=self.settings.context_chars,
-        )
+        messages = build_messages(question, passages, evidence, language=language, history=history)
         where = f"LLM '{self.name}' at {self.settings.base_url}"
         try:
             chunks = self._client.chat.completions.create(
