@@ -91,6 +91,14 @@ def test_history_is_read_within_a_character_budget(assistant):
     assert kept == turns[-len(kept):]  # the newest messages, in order; the oldest went first
 
 
+def test_a_long_chat_stays_within_the_history_bound():
+    from ui.chat import build_request
+
+    turns = [Message(role=role, content=f"Fråga {n}") for n in range(80) for role in ("user", "assistant")]
+    request = build_request("Och sedan?", turns, None)  # raised a ValidationError past 100 messages
+    assert request.history == turns[-MAX_HISTORY_MESSAGES:]
+
+
 # -- item 11: bad input is a 422, never an outage --------------------------------------------------------
 @pytest.mark.parametrize(
     ("raw", "field"),
