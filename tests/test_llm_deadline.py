@@ -7,6 +7,7 @@ The API is the real uvicorn server over the real index, with the openai backend 
 
 from __future__ import annotations
 
+import json
 import socket
 import statistics
 import threading
@@ -165,3 +166,21 @@ def test_llm_backend_must_be_offered(gemma_settings, real_store, gemma):
     with LiveServer(create_app(settings, build_assistant(settings, store=real_store, embedder=gemma))) as live:
         response = httpx.post(f"{live.url}/v1/ask", json={"question": QUESTION, "backend": "openai"}, timeout=60)
     assert response.status_code == 422 and "not offered" in response.json()["detail"]
+
+
+def test_streamed_chat_degrades_at_the_deadline_too(gemma_settings, real_store, gemma):
+    endpoint = TricklingEndpoint()
+    settings, app = llm_app(gemma_settings, real_store, gemma, endpoint.url, first_token_timeout_s=2.0)
+    events = []
+    try:
+        with LiveServer(app) as live:
+            started = time.monotonic()
+            with httpx.stream("POST", f"{live.url}/v1/chat", json={"question": QUESTION, "backend": "openai"},
+                              timeout=60) as response:
+                events = [line for line in response.iter_lines() if line.startswith("data:")]
+            seconds = time.monotonic() - started
+    finally:
+        endpoint.close()
+    final = json.loads(events[-1].removeprefix("data:"))
+    assert final["degraded"] and final["backend"] == "extractive" and final["citations"]
+    assert 2.0 <= seconds < 5.0, seconds
