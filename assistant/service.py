@@ -9,7 +9,7 @@ is a ServiceUnavailable; bad input is an InvalidRequest, never reported as an ou
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -298,7 +298,7 @@ def build_assistant(settings: Settings, *, store: Store | None = None, embedder:
     if store.exists():
         store.check(embedder.name, embedder.dimension)
     local = settings.local_llm
-    available: dict[str, Any] = {
+    available: dict[str, Callable[[], AnswerBackend]] = {
         "extractive": ExtractiveBackend,
         "openai": lambda: OpenAIBackend(settings.llm, name="openai"),
         "local": lambda: OpenAIBackend(
