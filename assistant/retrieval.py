@@ -195,8 +195,10 @@ def retrieve_passages(
     postprocessors: Sequence[BaseNodePostprocessor] = (),
 ) -> list[Passage]:
     """Ranked, merged, de-duplicated passages: the evidence an answer may cite."""
-    # Fetch more chunks than passages wanted: merging and de-duplication shrink the list.
-    retriever = HybridRetriever(store, embedder, limit=max(top_k * 3, 12), prefetch_limit=prefetch_k,
+    # Fetch more chunks than passages wanted: merging and de-duplication shrink the list. The fusion
+    # returns at most what the prefetches found, so they fetch at least that many.
+    limit = max(top_k * 3, 12)
+    retriever = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
                                 flt=qdrant_filter(filters), sparse_weight=sparse_weight)
     bundle = QueryBundle(query, embedding=list(query_embedding) if query_embedding is not None else None)
     nodes = retriever.retrieve(bundle)

@@ -3,7 +3,8 @@
 A file is re-processed only when its fingerprint (bytes, catalog entry, chunking settings) changed;
 within a changed file, chunks whose text is unchanged reuse their stored vectors, so an edit of
 one paragraph embeds a handful of chunks. Files that disappeared leave the index. A file that
-fails to load is reported and keeps whatever it had in the index before.
+fails to load, or is a text file over ``ingest.max_text_file_bytes``, is reported and keeps whatever
+it had in the index before.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from ingest.catalog import doc_id_for, document_meta, load_catalog
 from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
 from ingest.embedding import Embedder, TitledText
-from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, load_file
+from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.segmenting import Span, segment
 from ingest.sparse import document_vector
 from ingest.store import ChunkPoint, Store, point_id
@@ -166,13 +167,13 @@ class Ingestor:
         pending: list[PreparedDocument] = []
         for rel in files:
             path = self.settings.corpus_dir / rel
-            data = path.read_bytes()
-            fp = fingerprint(data, catalog.get(rel), self.settings)
-            record = known.get(doc_id_for(rel))
-            if record and record.get("fingerprint") == fp:
-                report.unchanged += 1
-                continue
             try:
+                check_size(path, self.settings.ingest.max_text_file_bytes)
+                fp = fingerprint(path.read_bytes(), catalog.get(rel), self.settings)
+                record = known.get(doc_id_for(rel))
+                if record and record.get("fingerprint") == fp:
+                    report.unchanged += 1
+                    continue
                 loaded = load_file(path)
             except LoadError as exc:
                 report.failed[rel] = str(exc)

@@ -58,7 +58,10 @@ def _doc_point_id(doc_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"document\x00{doc_id}"))
 
 
-def open_client(settings: QdrantSettings) -> QdrantClient:
+def open_client(settings: QdrantSettings, *, create: bool = True) -> QdrantClient:
+    """A client of the configured Qdrant; ``create=False`` (serving) never creates a local index folder."""
+    if not (create or settings.url or settings.path.is_dir()):
+        raise IndexMissing(f"there is no index at {settings.path}: run `python -m ingest` first")
     try:
         if settings.url:
             api_key = settings.api_key.get_secret_value() if settings.api_key else None
