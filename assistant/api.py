@@ -15,15 +15,17 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from assistant.openai_compat import openai_router
 from assistant.schemas import Answer, AskRequest, DocType, Filters, Passage
 from assistant.service import Assistant, InvalidRequest, ServiceUnavailable, Token
 from assistant.settings import Settings
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_bearer = HTTPBearer(auto_error=False)  # what OpenAI clients send: "Authorization: Bearer <key>"
 
 
 def get_assistant(request: Request) -> Assistant:
@@ -33,10 +35,12 @@ def get_assistant(request: Request) -> Assistant:
     return assistant
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)]) -> None:
+def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)],
+                    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]) -> None:
+    key = key or (bearer.credentials if bearer else None)
     expected = request.app.state.settings.api.api_key
     if expected is not None and not secrets.compare_digest(key or "", expected.get_secret_value()):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+        raise HTTPException(status_code=401, detail="missing or wrong API key (X-API-Key or Bearer)")
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
@@ -128,6 +132,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
         """The original corpus file (a PDF opens at a page with `#page=N`)."""
         path = await run_in_threadpool(assistant.source_file, doc_id)
         return FileResponse(path, filename=path.name, content_disposition_type="inline")
+
+    app.include_router(openai_router(get_assistant), dependencies=v1)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
