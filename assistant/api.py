@@ -26,6 +26,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from assistant.openai_compat import openai_router
 from assistant.schemas import (
     MAX_FILTER_VALUES, Answer, AskRequest, DocType, Filters, Name, Passage, Text, Year,
 )
@@ -97,6 +98,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     def threads_for(assistant: Assistant, body: AskRequest) -> anyio.CapacityLimiter | None:
         return llm_threads if assistant.uses_llm(body) else None  # None: the shared default threads
 
+    async def answer(assistant: Assistant, body: AskRequest) -> Answer:
+        return await anyio.to_thread.run_sync(assistant.ask, body, limiter=threads_for(assistant, body))
+
     @app.exception_handler(RequestValidationError)
     async def _malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
         # Without the offending input: it may be megabytes, or a lone surrogate that UTF-8 cannot encode.
@@ -120,7 +124,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     @app.post("/v1/ask", response_model=Answer, dependencies=v1, tags=["answers"])
     async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
         """A grounded answer with numbered citations, or a refusal with possibly related sources."""
-        return await anyio.to_thread.run_sync(assistant.ask, body, limiter=threads_for(assistant, body))
+        return await answer(assistant, body)
 
     @app.post("/v1/chat", dependencies=v1, tags=["answers"])
     async def chat(body: AskRequest, assistant: AssistantDep) -> EventSourceResponse:
@@ -180,6 +184,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
         """The original corpus file (a PDF opens at a page with `#page=N`)."""
         path = await run_in_threadpool(assistant.source_file, doc_id)
         return FileResponse(path, filename=path.name, content_disposition_type="inline")
+
+    app.include_router(openai_router(get_assistant, answer), dependencies=v1)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

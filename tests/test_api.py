@@ -17,18 +17,6 @@ from ingest.store import Store
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(gemma_settings, assistant):
-    with LiveServer(create_app(gemma_settings, assistant)) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def http(server):
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
-
-
 def ask(http, question, **body):
     return http.post("/v1/ask", json={"question": question, **body})
 
