@@ -31,7 +31,7 @@ from assistant.answering.grounding import (
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
 from assistant.language import detect_language
-from assistant.query import contextualize, wants_latest, years_mentioned
+from assistant.query import asks_list, contextualize, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
@@ -108,9 +108,12 @@ class Assistant:
 
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, request: AskRequest) -> list[Passage]:
+        settings = self.settings.retrieval
         return self.search(
             contextualize(request.question, request.history),
             request.filters,
+            # A list question needs breadth: its entries sit in several sections and documents.
+            top_k=settings.list_top_k if asks_list(request.question) else settings.top_k,
             prefer_latest=wants_latest(request.question),
             years=years_mentioned(request.question),
         )
@@ -168,7 +171,7 @@ class Assistant:
         language = detect_language(request.question)
         backend_name: Backend = request.backend or self.settings.backend
         backend = self.backends[backend_name]
-        evidence = select(request.question, passages, self.settings.answer)
+        evidence = select(request.question, passages, self.settings.answer, draft=request.mode == "draft")
         pieces: list[str] = []
         first_token_ms = None
         degraded = False
@@ -194,7 +197,7 @@ class Assistant:
             text, citations = finalize(text, passages)
             related = []
         if request.mode == "draft":
-            text = draft_reply(request.question, text, citations, refused=refused)
+            text = draft_reply(text, citations, refused=refused)
         yield Answer(
             text=text, citations=citations, refused=refused, related=related, backend=backend_name,
             degraded=degraded, language=language, mode=request.mode,

@@ -60,6 +60,7 @@ class ChunkSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = 6
+    list_top_k: int = 10  # "vilka ...": entries spread over more sections (chosen on dev, see AnswerSettings)
     # The most passages GET /v1/search returns; a larger top_k is a 422, not a silent cap.
     max_top_k: int = 20
     prefetch_k: int = 40
@@ -86,6 +87,8 @@ class AnswerSettings(BaseModel):
     max_units: int = 3
     max_chars: int = 450
     max_items: int = 12
+    draft_max_units: int = 6  # a staff draft is longer and formal: room for more of the evidence
+    draft_max_chars: int = 1200
 
 
 class LLMSettings(BaseModel):

@@ -8,7 +8,7 @@ from functools import lru_cache
 import pytest
 from conftest import CORPUS, read_corpus
 
-from assistant.answering.draft import draft_reply
+from assistant.answering.draft import draft_reply, paragraphs
 from assistant.answering.evidence import passage_units, select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
@@ -228,25 +228,31 @@ def test_refusal_is_recognised_in_either_language():
 # ---------------------------------------------------------------------------------------- drafts
 
 
-def test_draft_is_a_formal_reply_with_the_answer_and_its_sources(members):
+def test_draft_answers_first_in_paragraphs_with_a_numbered_source_list(members):
     paged = [members[0].model_copy(update={"page": 4}), *members[1:]]  # a PDF page for the 2011 report
-    answer, citations = finalize("Sambruk har 152 kommuner som medlemmar [3]. År 2021 var de 109 [2] "
-                                 "och år 2011 95 [1].", paged)
-    draft = draft_reply("Hur många medlemmar har Sambruk i dag?", answer, citations, refused=False)
-    assert draft.startswith("Hej,\n\nTack för din fråga")
-    assert answer in draft and "Med vänliga hälsningar,\nFöreningen Sambruk" in draft
-    assert draft.index(answer) < draft.index("Med vänliga hälsningar") < draft.index("Källor:")
-    sources = draft.split("Källor:\n", 1)[1].splitlines()
-    assert sources == [
-        "[1] Informationsträff för formella medlemsrepresentanter i Sambruk, 2026-06-15, "
-        "Föreningen Sambruk - nuläge (2026-06-15)",
-        "[2] Sambruk verksamhetsberättelse 2021, 3 Föreningens medlemmar (2021)",
-        "[3] Sambruk verksamhetsberättelse 2011, 5 Föreningens medlemmar, s. 4 (2011)",
+    answer, citations = finalize("Enligt Informationsträff: Sambruk har 152 kommuner som medlemmar [3].\n"
+                                 "Enligt verksamhetsberättelsen 2011: År 2011 var de 95 [1].", paged)
+    draft = draft_reply(answer, citations, refused=False)
+    greeting, first, second, thanks, closing, sources = draft.split("\n\n")
+    assert greeting == "Hej," and first.startswith("Enligt Informationsträff: Sambruk har 152")
+    assert second.startswith("Enligt verksamhetsberättelsen 2011") and thanks.startswith("Tack för din fråga")
+    assert closing == "Med vänliga hälsningar,\nFöreningen Sambruk"
+    assert sources.splitlines() == [
+        "Källor:",
+        "1. Informationsträff för formella medlemsrepresentanter i Sambruk, 2026-06-15, "
+        "Föreningen Sambruk - nuläge",
+        "2. Sambruk verksamhetsberättelse 2011, 5 Föreningens medlemmar, s. 4",
     ]
+    assert ">" not in draft and "Källa " not in draft
+
+
+def test_a_list_answer_becomes_one_sentence_in_a_draft():
+    text = "Enligt Plan 2026 och Rapport 2021:\n- Egil [1][2]\n- Inclubit [1]\n- UKAA / UKA [1][2]"
+    assert paragraphs(text) == "Enligt Plan 2026 och Rapport 2021: Egil [1][2], Inclubit [1] och UKAA / UKA [1][2]."
 
 
 def test_refused_draft_forwards_the_question_and_states_no_facts():
-    draft = draft_reply("Vad kostar Inclubit?", REFUSAL["sv"], [], refused=True)
+    draft = draft_reply(REFUSAL["sv"], [], refused=True)
     assert draft.startswith("Hej,") and "vidare" in draft and "Källor" not in draft
     assert not re.search(r"\d", draft)
 

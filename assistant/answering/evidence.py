@@ -20,11 +20,12 @@ from typing import Literal
 import numpy as np
 
 from assistant.query import asks_list, asks_quantity, names_in, years_mentioned
-from assistant.schemas import Passage
+from assistant.schemas import DocumentMeta, Passage
 from assistant.settings import AnswerSettings
 from ingest.segmenting import plain
 
 Shape = Literal["sentences", "list", "refusal"]
+HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 
@@ -75,8 +76,14 @@ def passage_units(passages: list[Passage]) -> list[Unit]:
     return units
 
 
-def select(question: str, passages: list[Passage], settings: AnswerSettings) -> Evidence:
+def select(question: str, passages: list[Passage], settings: AnswerSettings, *, draft: bool = False) -> Evidence:
+    """The evidence for an answer; a staff draft (``draft``) gets room for more of it, and nothing from
+    another organisation's documents unless the question names that organisation."""
     units = passage_units(passages)
+    if draft:
+        settings = settings.model_copy(update={"max_units": settings.draft_max_units,
+                                               "max_chars": settings.draft_max_chars})
+        units = [u for u in units if _concerns(question, passages[u.passage])]
     content = [u for u in units if u.kind != "heading" and len(u.text) >= settings.min_unit_chars]
     if not content:
         return Evidence("refusal", reason="no passage holds a sentence")
@@ -122,33 +129,32 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
-    """List entries that fit the question: items and rows, and headings judged by their opening.
+    """List entries that fit the question: list items and table rows, and sections judged by their text.
 
-    A heading's entry scores as the best of the heading and its first units, so "Inclubit" counts as
-    what "Inclubit är en plattform för fjärrundervisning ..." says. Entries within the list margin
-    of the best are kept, the same name once (citing every passage that has it), newest first.
+    A section entry is named by its heading and scores as the best unit under it (within the passage),
+    so "Inclubit" counts as what "Inclubit är en plattform för fjärrundervisning ..." says; text before
+    a passage's first heading belongs to the passage's own section. Entries within the list margin of
+    the best are kept, the same name once (citing every passage that has it), newest document first.
     """
     entries: list[Item] = []
-    by_passage: dict[int, list[Unit]] = {}
-    for unit in units:
-        by_passage.setdefault(unit.passage, []).append(unit)
-    for p, own in by_passage.items():
-        for k, unit in enumerate(own):
-            if unit.kind in ("item", "row") and len(unit.text) >= settings.min_unit_chars // 3:
+    for p, passage in enumerate(passages):
+        own = [u for u in units if u.passage == p]
+        label, body = _label(passage.section.split(" > ")[-1]), []
+        for unit in [*own, None]:
+            if unit is None or unit.kind == "heading":
+                if body and label:
+                    entries.append(Item(label, max(u.score for u in body), body, [p]))
+                if unit is not None:
+                    label, body = _label(unit.text), []
+                continue
+            if unit.kind in ("item", "row"):
                 entries.append(Item(unit.text, unit.score, [unit], [p]))
-            elif unit.kind == "heading" and k + 1 < len(own) and own[k + 1].kind != "heading":
-                body = []
-                for follower in own[k + 1:]:
-                    if follower.kind == "heading" or len(body) == settings.heading_opening:
-                        break
-                    body.append(follower)
-                score = max(u.score for u in [unit, *body])
-                entries.append(Item(_NUMBERING.sub("", unit.text), score, [unit, *body], [p]))
+            elif unit.kind != "heading" and len(unit.text) >= settings.min_unit_chars:
+                body.append(unit)
     if not entries:
         return []
     top = max(e.score for e in entries)
-    kept = [e for e in entries if e.score >= top - settings.list_margin]
-    kept.sort(key=lambda e: e.score, reverse=True)
+    kept = sorted((e for e in entries if e.score >= top - settings.list_margin), key=lambda e: -e.score)
     merged: list[Item] = []
     for entry in kept:
         same = next((m for m in merged if _same_name(m.label, entry.label)), None)
@@ -156,9 +162,13 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
             merged.append(entry)
         elif entry.passages[0] not in same.passages:
             same.passages.append(entry.passages[0])
+            same.units.extend(entry.units[:1])
     merged = merged[:settings.max_items]
-    newest = sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
-    return newest
+    return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
+
+
+def _label(heading: str) -> str:
+    return _NUMBERING.sub("", heading).strip()
 
 
 def by_passage(evidence: Evidence) -> dict[int, list[Unit]]:
@@ -184,6 +194,15 @@ def _checked(question: str, passages: list[Passage], evidence: Evidence) -> Evid
     if missing:
         return Evidence("refusal", best=evidence.best, reason=f"evidence never names {missing}")
     return evidence
+
+
+def _concerns(question: str, passage: Passage) -> bool:
+    """Whether a passage's organisation is the association's own, or one the question names."""
+    if passage.organisation == HOME_ORGANISATION:
+        return True
+    asked = _fold(question)
+    return any(_fold(word)[:max(4, len(word) - 2)] in asked
+               for word in passage.organisation.split() if len(word) >= 4)
 
 
 def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:

@@ -68,14 +68,15 @@ def _format_list(items: list[Item], passages: list[Passage], language: Language)
 
 
 def _format_sentences(units: list[Unit], passages: list[Passage], language: Language) -> str:
-    """Units grouped by passage (best passage first), in document order within one, each group
-    named by its document: every figure says where, and so which year, it comes from."""
-    by_passage: dict[int, list[Unit]] = {}
+    """Units grouped by source (best first), in document order within one, each group named by its
+    document: every figure says where, and so which year, it comes from."""
+    by_source: dict[str, list[Unit]] = {}
     for unit in units:
-        by_passage.setdefault(unit.passage, []).append(unit)
+        by_source.setdefault(source_name(passages[unit.passage]), []).append(unit)
     shown = '"{}"' if language == "en" else "{}"
     parts = []
-    for p, own in by_passage.items():
-        body = " ".join(shown.format(u.text) + f" [{p + 1}]" for u in sorted(own, key=lambda u: u.start))
-        parts.append(f"{_INTRO[language][0].format(source_name(passages[p]))} {body}")
+    for source, own in by_source.items():
+        ordered = sorted(own, key=lambda u: (passages[u.passage].start + u.start))
+        body = " ".join(shown.format(u.text) + f" [{u.passage + 1}]" for u in ordered)
+        parts.append(f"{_INTRO[language][0].format(source)} {body}")
     return "\n".join(parts)
