@@ -79,12 +79,13 @@ def test_streamed_text_never_shows_a_raw_marker():
 
 
 def test_links_in_answers_and_sources_are_text_with_their_real_address():
+    """GFM links bare addresses by itself; set as code they stay text (tests/test_ui_browser.py checks the DOM)."""
     text = unlink("Se [sambruk.se](http://phish.example/login) eller <https://sambruk.se/kontakt>.")
-    assert text == "Se sambruk.se (http\\://phish.example/login) eller https\\://sambruk.se/kontakt."
-    # Bare addresses keep their look but GFM does not turn them into links.
-    assert unlink("www.sambruk.se och info@sambruk.se") == "www\\.sambruk.se och info\\@sambruk.se"
-    md = highlight("Kontakt: ", "info@sambruk.se (mailto:info@sambruk.se)", " eller https://sambruk.se")
-    assert "info\\@sambruk.se" in md and "mailto\\:" in md and "https\\://sambruk.se" in md
+    assert text == "Se sambruk.se (`http://phish.example/login`) eller `https://sambruk.se/kontakt`."
+    assert unlink("www.sambruk.se, info@sambruk.se.") == "`www.sambruk.se`, `info@sambruk.se`."
+    md = highlight("Kontakt: ", "info@sambruk.se (mailto:info@sambruk.se)", " eller https://sambruk.se/a_b")
+    assert "`info@sambruk.se` \\(`mailto:info@sambruk.se`\\)" in md
+    assert md.endswith("`https://sambruk.se/a_b`")  # no escapes inside code: the address reads as written
 
 
 def test_quoted_table_rows_become_a_table_with_the_documents_header():

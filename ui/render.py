@@ -25,8 +25,10 @@ _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\](?:\s*\[(\d+(?:\s*[,;]\s*\d+)
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Characters that markdown (GFM) would interpret inside running text.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+|~!$])")
-# What GFM would turn into a link by itself: "https://x", "www.x", "namn@x.se" (autolink literals).
-_AUTOLINK_LITERAL = re.compile(r"(?i)\b(https?|ftp|mailto)(:)|\b(www)(\.)|(?<=[\w.+-])(@)(?=[\w-]+\.)")
+# What GFM would turn into a link by itself: "https://x", "www.x", "namn@x.se" (autolink literals,
+# found in the text after parsing, so a markdown escape does not stop them; a code span does).
+_ADDRESS = re.compile(r"(?i)(?:https?://|ftp://|mailto:|www\.)[^\s<>()\[\]`]*[^\s<>()\[\]`.,;:!?'\"”’]"
+                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A markdown link or autolink in answer text: "[text](address)", "<https://x>".
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<((?:https?://|mailto:)[^>\s]+)>")
 # The unfinished marker at the end of a streamed text: "[", "[1", "[1, 2".
@@ -109,16 +111,15 @@ def link_citations(text: str, known: set[int], language: str = "sv") -> str:
 def unlink(text: str) -> str:
     """Answer text with every link shown as its text and real address, none of them clickable.
 
-    ``[Sambruk](https://x)`` becomes ``Sambruk (https://x)``; bare addresses get a markdown escape
-    that keeps their look but stops GFM from making them links.
+    ``[Sambruk](https://x)`` becomes ``Sambruk (`https://x`)``: an address is set as code, which GFM
+    never turns into a link.
     """
     text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1) else m.group(3), text)
-    return _break_autolinks(text)
+    return _ADDRESS.sub(lambda m: _code(m.group(0)), text)
 
 
-def _break_autolinks(text: str) -> str:
-    return _AUTOLINK_LITERAL.sub(
-        lambda m: (m.group(1) or m.group(3) or "") + "\\" + (m.group(2) or m.group(4) or m.group(5)), text)
+def _code(address: str) -> str:
+    return f"`` {address} ``" if "`" in address else f"`{address}`"
 
 
 class MarkerStream:
@@ -143,7 +144,10 @@ class MarkerStream:
 
 def escape_markdown(text: str) -> str:
     """Corpus text shown verbatim: no accidental emphasis, links, headings or tables."""
-    escaped = _break_autolinks(_MD_SPECIAL.sub(r"\\\1", text))
+    parts = _ADDRESS.split(text)
+    addresses = [_code(m.group(0)) for m in _ADDRESS.finditer(text)]
+    escaped = "".join(_MD_SPECIAL.sub(r"\\\1", part) + (addresses[i] if i < len(addresses) else "")
+                      for i, part in enumerate(parts))
     # A line that starts like a list item ("- x", "1. x") or a rule would change the layout.
     escaped = re.sub(r"(?m)^(\s*)([-=])", r"\1\\\2", escaped)
     return re.sub(r"(?m)^(\s*\d+)\.(\s)", r"\1\\.\2", escaped)
