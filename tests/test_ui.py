@@ -34,7 +34,7 @@ from ui.render import (
     strip_markers,
     unlink,
 )
-from ui.tables import tabulate_rows
+from ui.quotes import lay_out_quotes
 
 UI_DIR = Path(ui.mount.__file__).resolve().parent
 
@@ -104,7 +104,25 @@ def test_quoted_table_rows_become_a_table_with_the_documents_header():
     # The start of the table cut off the context: no header is invented, the rows become a list.
     cut = render_answer(answer, lambda c: {"before": "Boden | Provisum\n", "quote": c.quote, "after": ""})
     assert cut.text == "- Göteborg – EGIL (återinträde) Tre Stiftelser Kostnad\n- Hedemora – EGIL, UKA Källa 1"
-    assert tabulate_rows("Vanlig mening [1]. Inga celler.", {}) == "Vanlig mening [1]. Inga celler."
+    assert lay_out_quotes("Vanlig mening [1]. Inga celler.", {}) == "Vanlig mening [1]. Inga celler."
+
+
+def test_rows_quoted_as_list_items_become_one_table_headed_by_the_first_row():
+    header = "Nya medlemmar 2021 | Anledning"
+    text = f"Enligt verksamhetsberättelsen:\n- {header} [1]\n- Boden | Provisum [1]\n- Kalix | Bibblix [1]\nSlut."
+    cited = {1: (header, "Under året antogs åtta kommuner.\n\n")}  # the table starts with the cited row
+    assert lay_out_quotes(text, cited) == (
+        "Enligt verksamhetsberättelsen:\n\n| Nya medlemmar 2021 | Anledning [1] |\n| --- | --- |\n"
+        "| Boden | Provisum [1] |\n| Kalix | Bibblix [1] |\n\nSlut.")
+
+
+def test_quoted_slide_text_is_set_in_quotation_marks():
+    slide = "152\n\nkommuner\n\n3 regioner • 5 förbund • 1 myndighet\n\n7,5 miljoner\n\ninvånare"
+    flat = "152 kommuner 3 regioner • 5 förbund • 1 myndighet 7,5 miljoner invånare"
+    text = f"Enligt Informationsträff 2026-06-15: {flat} [1]\nEnligt planen: Sambruk har 158 medlemmar. [2]"
+    cited = {1: (slide, ""), 2: ("Sambruk har 158 medlemmar.", "")}
+    assert lay_out_quotes(text, cited) == (
+        f"Enligt Informationsträff 2026-06-15: ”{flat}” [1]\nEnligt planen: Sambruk har 158 medlemmar. [2]")
 
 
 def test_passage_is_highlighted_in_its_context_and_corpus_text_is_escaped():

@@ -4,9 +4,9 @@ Pure functions (no Chainlit import), so they are tested without a browser. Chain
 element name that appears in a message into a clickable chip, so each ``[n]`` marker becomes the
 name of its source element ("Källa 1"); the element's markdown shows the document's metadata and the
 cited span highlighted within the text around it. Only presentation happens here, the answer's words
-are the answering package's: table rows quoted from a document are shown as a table, a link in a
-document is shown as text with its real address (never clickable), and while an answer streams its
-markers are held back until the chips can be shown.
+are the answering package's: quoted table rows are shown as a table and slide text in quotation marks
+(ui/quotes.py), a link in a document is shown as text with its real address (never clickable), and
+while an answer streams its markers are held back until the chips can be shown.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from assistant.schemas import Answer, Citation
-from ui.tables import tabulate_rows
+from ui.quotes import lay_out_quotes
 
 # "[1]", "[1, 2]", "[1;2]" and runs of them: "[1][2]".
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\](?:\s*\[(\d+(?:\s*[,;]\s*\d+)*)\])*")
@@ -235,7 +235,7 @@ def render_answer(answer: Answer, lookup: PassageLookup) -> RenderedAnswer:
                 source_name(c.n, language) for c in cited)
     else:
         quoted = {c.n: (c.quote, (passages[c.n] or {}).get("before", "")) for c in cited}
-        text = link_citations(unlink(tabulate_rows(answer.text.strip(), quoted)), {c.n for c in cited}, language)
+        text = link_citations(unlink(lay_out_quotes(answer.text.strip(), quoted)), {c.n for c in cited}, language)
     if answer.degraded:
         text += "\n\n> " + DEGRADED_NOTE[language]
     sources = [
