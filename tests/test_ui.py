@@ -22,6 +22,7 @@ from ui.chat import (
     check_request,
     history_from_steps,
 )
+from ui.quotes import lay_out_quotes
 from ui.render import (
     DEGRADED_NOTE,
     MarkerStream,
@@ -34,7 +35,6 @@ from ui.render import (
     strip_markers,
     unlink,
 )
-from ui.quotes import lay_out_quotes
 
 UI_DIR = Path(ui.mount.__file__).resolve().parent
 

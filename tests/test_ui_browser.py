@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from test_ui import _leaves
 
 import ui.mount  # first: points Chainlit at ui/ before anything imports it
 from eval.live_server import LiveServer
@@ -74,16 +75,6 @@ def _wait_for_rows(db: Path, query: str, params: tuple = (), timeout: float = 10
 
 
 # -- the English of Chainlit's own interface ------------------------------------------------------------
-def _flatten(tree: dict, prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out |= _flatten(value, f"{prefix}{key}.")
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 # Where the bundle hard-codes English instead of taking a translation key.
 _HARD_CODED = [
     r'className:"sr-only",children:"([^"]+)"', r'"aria-label":"([^"]+)"', r'\balt:"([^"]+)"',
@@ -103,8 +94,8 @@ def english_ui_strings() -> tuple[frozenset[str], tuple[str, ...]]:
     import chainlit
 
     package = Path(chainlit.__file__).parent
-    english = _flatten(json.loads((package / "translations" / "en-US.json").read_text(encoding="utf-8")))
-    swedish = _flatten(json.loads((ui.mount.UI_DIR / ".chainlit" / "translations" / "sv-SE.json")
+    english = _leaves(json.loads((package / "translations" / "en-US.json").read_text(encoding="utf-8")))
+    swedish = _leaves(json.loads((ui.mount.UI_DIR / ".chainlit" / "translations" / "sv-SE.json")
                                   .read_text(encoding="utf-8")))
     whole = {text for key, text in english.items() if swedish.get(key) != text and "{{" not in text}
     starts = {text.split("{{")[0] for key, text in english.items() if "{{" in text and swedish.get(key) != text}
@@ -185,7 +176,7 @@ def test_ask_open_source_give_feedback_and_reopen(chat_server, browser, assistan
     page.locator("#starters button", has_text=STARTER).click()
 
     # The answer arrives with source chips ("Källa n"), its [n] markers replaced, each source once per run.
-    chip = page.locator(CHIP, has_text=re.compile(r"Källa \d+", re.I)).first
+    chip = page.locator(CHIP, has_text=re.compile(r"Källa \d+", re.IGNORECASE)).first
     chip.wait_for(timeout=90_000)
     assert page.evaluate("window.rawMarkers") == []
     assert not re.search(r"\[\d{1,2}\]", page.locator("body").inner_text())
@@ -219,7 +210,7 @@ def test_ask_open_source_give_feedback_and_reopen(chat_server, browser, assistan
     expect(dialog.locator("label").first).to_have_text("Svarsmotor")
     assert english_left(page) == []
     for label in unreachable:
-        expect(dialog).to_contain_text(f"inte går att nå: ")
+        expect(dialog).to_contain_text("inte går att nå: ")
         expect(dialog).to_contain_text(label)
     dialog.locator("#backend").click()
     offered = set(page.get_by_role("option").all_inner_texts())
@@ -248,7 +239,7 @@ def test_ask_open_source_give_feedback_and_reopen(chat_server, browser, assistan
     # the feedback, and the source still opens (its passage is stored in the database).
     page.goto(f"{live.url}/chat/")
     page.locator("a[href*='/thread/']", has_text="Vilka tjänster").first.click()
-    chip = page.locator(CHIP, has_text=re.compile(r"Källa \d+", re.I)).first
+    chip = page.locator(CHIP, has_text=re.compile(r"Källa \d+", re.IGNORECASE)).first
     expect(chip).to_be_visible()
     expect(page.locator(".positive-feedback-on").last).to_be_visible()
     page.wait_for_timeout(1000)
@@ -308,7 +299,7 @@ def test_phone_source_panel_draft_mode_and_links(chat_server, browser):
     chip_name = chip.text_content().strip()
     chip.tap()
     title = page.locator("#side-view-title")
-    expect(title).to_have_text(re.compile(chip_name, re.I))
+    expect(title).to_have_text(re.compile(chip_name, re.IGNORECASE))
     side = page.locator("#side-view-content")
     expect(side.locator("h3")).to_have_count(1)
     assert side.locator("h3").evaluate("e => e.scrollWidth <= e.clientWidth + 1")
