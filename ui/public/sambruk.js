@@ -3,7 +3,8 @@
 // 1. A source panel opens when the user clicks a source chip ("Källa n"), not by itself. Chainlit opens
 //    the side panel (on a phone: a sheet over the chat, which blocks the question field) whenever an
 //    answer brings new side elements, stacking every source of the conversation under the last one's
-//    name. Such a panel is closed at once unless the user has just clicked a chip.
+//    name. Such a panel is closed at once unless the user has just clicked a chip; on a phone, where the
+//    sheet would slide out visibly while it closes, sambruk.css hides it unless a chip asked for it.
 // 2. Swedish for the few texts the bundle hard-codes in English instead of taking them from
 //    translations/sv-SE.json: screen-reader labels ("Toggle Sidebar", "Close"), image alt texts
 //    ("Image", "Avatar for ..."), toasts. They are read aloud, so they count as much as visible text.
@@ -111,11 +112,13 @@
   // -- 1. source panels on a click only -------------------------------------------------------------
   var lastChipClick = 0;
   var allowed = null; // what the panel showed when the user opened it
+  var REQUESTED = "sambruk-source-requested"; // on <html> while a panel the user asked for is open
 
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (target && target.closest && target.closest("a.element-link")) {
       lastChipClick = Date.now();
+      document.documentElement.classList.add(REQUESTED);
     }
   }, true);
 
@@ -136,6 +139,7 @@
     var title = document.getElementById("side-view-title");
     if (!title) {
       allowed = null;
+      if (Date.now() - lastChipClick >= 1500) document.documentElement.classList.remove(REQUESTED);
       return;
     }
     var current = signature(title);
@@ -160,6 +164,8 @@
         for (var j = 0; j < mutation.addedNodes.length; j++) translate(mutation.addedNodes[j]);
       }
     }
+    // At once, not in the next frame: the panel is then never painted (a later check found the phone's
+    // sheet already shown, which is how it stayed open over the chat).
     checkPanel();
   }
 
