@@ -1,12 +1,12 @@
 """Answer-LLM benchmark: time to first token and generation speed of the local llama.cpp server.
 
-    .venv/bin/python -m eval.bench_llm [--n 10] [--url http://127.0.0.1:8081/v1] [--fixed]
+    .venv/bin/python -m eval.bench_llm [--n 10] [--gold eval/gold/test.jsonl] [--url http://127.0.0.1:8081/v1]
 
 Prints one JSON object. Without --url it starts `python -m assistant.llm_server` on a free port and
-times its start. Questions come from eval/gold/dev.jsonl (a few built-in ones if it is absent); each
-is sent with the exact messages OpenAIBackend builds, over real retrieved passages when
-``assistant.service.build_assistant`` can be built, else (or with --fixed) over one fixed corpus
-excerpt, which keeps the prompt near 600 tokens. Token counts come from the server's usage report
+times its start. Questions come from a gold file (a few built-in ones if it is absent); each is
+sent with the exact messages OpenAIBackend builds: the evidence units chosen from the passages the
+assistant retrieves (so the index must exist: `python -m ingest`). Questions the evidence refuses
+never reach the LLM and are skipped. Token counts come from the server's usage report
 (``stream_options.include_usage``); without one, each streamed chunk counts as one token. The first
 request pays for the constant prompt prefix; ``cached_tokens`` shows what the later ones reused.
 """
@@ -33,6 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import openai  # noqa: E402
 
+from assistant.answering.evidence import Evidence, select  # noqa: E402
 from assistant.answering.llm_prompts import build_messages  # noqa: E402
 from assistant.llm_server import wait_ready  # noqa: E402
 from assistant.schemas import AskRequest, Language, Message, Passage  # noqa: E402
@@ -47,46 +48,29 @@ BUILT_IN = [
 ]
 
 
-def load_questions(n: int) -> list[dict[str, Any]]:
-    if GOLD.exists():
-        rows = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_questions(n: int, gold: Path = GOLD) -> list[dict[str, Any]]:
+    if gold.exists():
+        rows = [json.loads(line) for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
         return [{"id": r["id"], "question": r["question"], "language": r["language"],
                  "history": r.get("history", [])} for r in rows[:n]]
     return [{"id": f"builtin{i}", "question": q, "language": lang, "history": []}
             for i, (q, lang) in enumerate(BUILT_IN[:n], start=1)]
 
 
-def fixed_passages(settings: Settings) -> list[Passage]:
-    """The slides' "Sambruk i siffror" block: real corpus text, the same for every question."""
-    file = "sambruk-informationstraff-2026-06-15.txt"
-    text = (settings.corpus_dir / file).read_text(encoding="utf-8")
-    start = text.index("## Sambruk i siffror")
-    end = text.index("## En nationell arena", start)
-    return [Passage(doc_id=file.removesuffix(".txt"), file=file, doc_type="presentation", date="2026-06-15",
-                    year=2026, title="Informationsträff för formella medlemsrepresentanter, 2026-06-15",
-                    chunk_ids=[f"{file}:0"], section="Föreningen Sambruk - nuläge > Sambruk i siffror",
-                    start=start, end=end, text=text[start:end], score=1.0)]
+Prepare = Callable[[str, list[Message]], tuple[list[Passage], Evidence]]
 
 
-Retrieve = Callable[[str, list[Message]], list[Passage]]
+def evidence_source(settings: Settings) -> Prepare:
+    """(question, history) -> the retrieved passages and the evidence chosen from them."""
+    from assistant.service import build_assistant
 
+    assistant = build_assistant(settings)
 
-def passage_source(settings: Settings, fixed: bool) -> tuple[Retrieve, str]:
-    """A function (question, history) -> passages, and a line saying where the passages come from."""
-    if fixed:
-        reason = "fixed corpus excerpt (--fixed)"
-    else:
-        try:
-            from assistant.service import build_assistant
+    def prepare(question: str, history: list[Message]) -> tuple[list[Passage], Evidence]:
+        passages = assistant.retrieve(AskRequest(question=question, history=history))
+        return passages, select(question, passages, settings.answer)
 
-            assistant = build_assistant(settings)
-            return (lambda q, history: assistant.retrieve(AskRequest(question=q, history=history)),
-                    "retrieved (assistant.service)")
-        except Exception as exc:  # not written yet, index missing or locked: the LLM can still be measured
-            reason = f"fixed corpus excerpt (retrieval unavailable: {type(exc).__name__}: {exc})"
-            print(reason, file=sys.stderr)
-    passages = fixed_passages(settings)
-    return (lambda q, history: passages), reason
+    return prepare
 
 
 def measure(client: openai.OpenAI, llm: LLMSettings, messages: list[dict[str, str]]) -> dict[str, Any]:
@@ -154,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=10, help="questions to send (default 10)")
     parser.add_argument("--url", help="an OpenAI-compatible base URL already serving; default: start one")
-    parser.add_argument("--fixed", action="store_true", help="the fixed ~600-token excerpt, not retrieval")
+    parser.add_argument("--gold", type=Path, default=GOLD, help="questions from this gold file")
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -165,17 +149,19 @@ def main(argv: list[str] | None = None) -> int:
         process, url, start_s = start_server()
     try:
         llm = settings.llm.model_copy(update={"base_url": url})
-        client = openai.OpenAI(base_url=url, api_key=llm.api_key.get_secret_value(), timeout=llm.timeout_s,
-                               max_retries=0)
-        retrieve, source = passage_source(settings, args.fixed)
+        client = openai.OpenAI(base_url=url, api_key=llm.api_key.get_secret_value(),
+                               timeout=settings.local_llm.deadline_s, max_retries=0)
+        prepare = evidence_source(settings)
         load_before = os.getloadavg()[0]
         rows = []
-        for q in load_questions(args.n):
-            history = [Message(**m) for m in q["history"]]
+        for q in load_questions(args.n, args.gold):
+            history = [Message(role="user", content=m) if isinstance(m, str) else Message(**m)
+                       for m in q["history"]]
             language: Language = q["language"]
-            messages = build_messages(q["question"], retrieve(q["question"], history), language=language,
-                                      history=history, max_passages=llm.context_passages,
-                                      max_chars=llm.context_chars)
+            passages, evidence = prepare(q["question"], history)
+            if evidence.shape == "refusal":
+                continue
+            messages = build_messages(q["question"], passages, evidence, language=language, history=history)
             row = {"id": q["id"], "language": language, **measure(client, llm, messages)}
             rows.append(row)
             print(f"{row['id']}: ttft {row['ttft_s']} s, {row['gen_tokens_per_s']} tok/s, prompt "
@@ -190,9 +176,8 @@ def main(argv: list[str] | None = None) -> int:
                    "start_s": round(start_s, 2) if start_s is not None else None},
         "model": settings.local_llm.model_file if process is not None else llm.model,
         "threads": settings.local_llm.threads,
-        "passages": source,
-        "settings": {"max_tokens": llm.max_tokens, "temperature": llm.temperature,
-                     "context_passages": llm.context_passages, "context_chars": llm.context_chars},
+        "gold": str(args.gold),
+        "settings": {"max_tokens": llm.max_tokens, "temperature": llm.temperature},
         "n": len(rows),
         "loadavg_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
         "ttft_s": summary(rows, "ttft_s"),

@@ -1,4 +1,4 @@
-"""Query benchmark: retrieval latency and the extractive answer end to end through HTTP.
+"""Query benchmark: retrieval latency, the extractive answer through HTTP, and its first streamed token.
 
     .venv/bin/python -m eval.bench_query [--questions 60] [--max-seconds 300] [--write-md]
 
@@ -9,11 +9,13 @@ Then, over the gold questions (``eval/gold/dev.jsonl``, follow-ups with their hi
 * retrieval: ``Assistant.retrieve`` in this process, one question at a time;
 * the extractive answer: ``POST /v1/ask`` (backend ``extractive``) with httpx against a real uvicorn
   server on 127.0.0.1 running in this process (the pattern of tests/conftest.py's LiveServer), timed at
-  the client, with the server's own ``timings`` kept to separate HTTP overhead.
+  the client, with the server's own ``timings`` kept to separate HTTP overhead;
+* the first streamed token: the same question through ``POST /v1/chat/completions`` with ``stream: true``
+  until its first content delta, beside ``POST /v1/ask`` for it (alternating which goes first).
 
-Both loops stop at ``--questions`` or after ``--max-seconds``, whichever comes first; the first
+The loops stop at ``--questions`` or after ``--max-seconds``, whichever comes first; the first
 ``--warmup`` requests of each are not counted. Targets on 2 cores: retrieval p50 < 250 ms, extractive
-answer p50 < 400 ms through HTTP.
+answer p50 < 400 ms through HTTP; the first streamed token within the ``/v1/ask`` answer's time + 50 ms.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from eval.live_server import LiveServer  # noqa: E402
 
 TARGET_RETRIEVAL_P50_MS = 250.0
 TARGET_ANSWER_P50_MS = 400.0
+TARGET_FIRST_TOKEN_EXTRA_MS = 50.0  # a streamed first token may come this much after the whole /v1/ask answer
 
 
 def prepare(data_dir: Path):
@@ -148,8 +151,59 @@ def bench_http_ask(settings, assistant, questions, warmup: int, max_seconds: flo
     return out
 
 
+def first_content_ms(http, body: dict[str, Any]) -> float:
+    """Milliseconds from sending a streamed chat completion to its first non-empty content delta."""
+    started = time.perf_counter()
+    with http.stream("POST", "/v1/chat/completions", json=body) as response:
+        response.raise_for_status()
+        for line in response.iter_lines():
+            if line.startswith("data: {") and json.loads(line[6:])["choices"][0]["delta"].get("content"):
+                return (time.perf_counter() - started) * 1000
+    raise RuntimeError("the stream ended without content")
+
+
+def bench_openai_stream(settings, assistant, questions, warmup: int, max_seconds: float) -> dict[str, Any]:
+    """Per question, the extractive ``POST /v1/ask`` and the same question streamed through
+    ``/v1/chat/completions`` (first content delta), alternating which goes first."""
+    import httpx
+
+    from assistant.api import create_app
+    from eval.run import to_request
+
+    ask_ms: list[float] = []
+    first_ms: list[float] = []
+    deadline = time.monotonic() + max_seconds
+    stopped_by = "count"
+    live = LiveServer(create_app(settings, assistant))
+    with live, httpx.Client(base_url=live.url, timeout=60) as http:
+        for i, gold in enumerate(questions):
+            if time.monotonic() > deadline:
+                stopped_by = "time"
+                break
+            request = to_request(gold, "extractive")
+            question = {"role": "user", "content": request.question}
+            stream_body = {"model": "sambruk-assistent", "stream": True,
+                           "messages": [*(m.model_dump() for m in request.history), question]}
+            timed: dict[str, float] = {}
+            for kind in (("ask", "stream") if i % 2 == 0 else ("stream", "ask")):
+                if kind == "stream":
+                    timed[kind] = first_content_ms(http, stream_body)
+                else:
+                    started = time.perf_counter()
+                    http.post("/v1/ask", json=request.model_dump(mode="json")).raise_for_status()
+                    timed[kind] = (time.perf_counter() - started) * 1000
+            if i >= warmup:
+                ask_ms.append(timed["ask"])
+                first_ms.append(timed["stream"])
+    extra = [first - ask for first, ask in zip(first_ms, ask_ms, strict=True)]
+    out = _summary(first_ms, stopped_by, {"ask": ask_ms, "first_minus_ask": extra})
+    out["max_first_minus_ask_ms"] = round(max(extra), 1) if extra else None
+    out["within_50_ms"] = sum(e <= TARGET_FIRST_TOKEN_EXTRA_MS for e in extra)
+    return out
+
+
 def render_markdown(out: dict[str, Any]) -> str:
-    r, a = out["retrieval"], out["http_ask"]
+    r, a, s = out["retrieval"], out["http_ask"], out["openai_stream"]
     ok = lambda value, target: "met" if value is not None and value < target else "**missed**"  # noqa: E731
     lines = [
         "## Query latency",
@@ -167,6 +221,14 @@ def render_markdown(out: dict[str, Any]) -> str:
         f"| extractive answer, `POST /v1/ask` through HTTP (uvicorn on 127.0.0.1, httpx) | {a['questions']} | "
         f"{fmt(a['p50_ms'])} ms | {fmt(a['p95_ms'])} ms | {fmt(a['max_ms'])} ms | < {TARGET_ANSWER_P50_MS:.0f} ms: "
         f"{ok(a['p50_ms'], TARGET_ANSWER_P50_MS)} |",
+        f"| first streamed token, `POST /v1/chat/completions` with `stream: true` (first content delta) | "
+        f"{s['questions']} | {fmt(s['p50_ms'])} ms | {fmt(s['p95_ms'])} ms | {fmt(s['max_ms'])} ms | "
+        f"≤ `/v1/ask` + {TARGET_FIRST_TOKEN_EXTRA_MS:.0f} ms: {s['within_50_ms']} of {s['questions']} |",
+        "",
+        f"The streamed first token against `/v1/ask` for the same question (the two requests alternating "
+        f"which goes first): `/v1/ask` p50 {fmt(s.get('ask_p50_ms'))} ms, first token minus `/v1/ask` p50 "
+        f"{fmt(s.get('first_minus_ask_p50_ms'))} ms, p95 {fmt(s.get('first_minus_ask_p95_ms'))} ms, max "
+        f"{fmt(s['max_first_minus_ask_ms'])} ms.",
         "",
         f"Inside the HTTP figure (server-side `timings`, p50): retrieval {fmt(a.get('server_retrieval_p50_ms'))} ms, "
         f"retrieval + answer {fmt(a.get('server_total_p50_ms'))} ms, HTTP + JSON + client "
@@ -176,7 +238,8 @@ def render_markdown(out: dict[str, Any]) -> str:
         "",
         f"Other processes' CPU while it ran (average cores of {out['cpu']['retrieval']['machine_cores']}): "
         f"retrieval {fmt(out['cpu']['retrieval']['other_cpu_cores'], 2)}, HTTP "
-        f"{fmt(out['cpu']['http_ask']['other_cpu_cores'], 2)}. Busy at start: "
+        f"{fmt(out['cpu']['http_ask']['other_cpu_cores'], 2)}, stream "
+        f"{fmt(out['cpu']['openai_stream']['other_cpu_cores'], 2)}. Busy at start: "
         + ("; ".join(out["busy_at_start"]) or "nothing above 5 %") + ".",
     ]
     return "\n".join(lines)
@@ -201,10 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     with CpuMonitor() as monitor:
         http_ask = bench_http_ask(settings, assistant, questions, args.warmup, args.max_seconds)
     cpu["http_ask"] = monitor.result
+    with CpuMonitor() as monitor:
+        openai_stream = bench_openai_stream(settings, assistant, questions, args.warmup, args.max_seconds)
+    cpu["openai_stream"] = monitor.result
     shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-md"]
     out = {
         "date": today(), "command": invocation("eval.bench_query", shown), "setup": setup,
         "warmup": args.warmup, "retrieval": retrieval, "http_ask": http_ask,
+        "openai_stream": openai_stream,
         "targets": {"retrieval_p50_ms": TARGET_RETRIEVAL_P50_MS, "answer_p50_ms": TARGET_ANSWER_P50_MS,
                     "retrieval_met": retrieval["p50_ms"] is not None and retrieval["p50_ms"] < TARGET_RETRIEVAL_P50_MS,
                     "answer_met": http_ask["p50_ms"] is not None and http_ask["p50_ms"] < TARGET_ANSWER_P50_MS},

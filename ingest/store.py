@@ -22,6 +22,8 @@ from ingest.sparse import ANALYZER_ID, SparseVector
 
 DENSE = "dense"
 SPARSE = "bm25"
+UNITS = "units"  # one vector per answer unit of the chunk (see ingest.embedding, late chunking)
+UNIT_SCHEME = "segmenting-v1+late-chunking"  # changes when units are cut or embedded otherwise
 _ID_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4f5e-9a57-5a3b1d0c2e11")
 KEYWORD_FIELDS = ("doc_id", "file", "doc_type", "organisation", "language")
 INTEGER_FIELDS = ("year", "ordinal")
@@ -45,6 +47,7 @@ class ChunkPoint:
     payload: dict[str, Any]
     dense: Sequence[float]
     sparse: SparseVector
+    units: Sequence[Sequence[float]]  # one vector per entry of payload["units"]
 
 
 def point_id(doc_id: str, ordinal: int, text_sha: str) -> str:
@@ -55,7 +58,10 @@ def _doc_point_id(doc_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"document\x00{doc_id}"))
 
 
-def open_client(settings: QdrantSettings) -> QdrantClient:
+def open_client(settings: QdrantSettings, *, create: bool = True) -> QdrantClient:
+    """A client of the configured Qdrant; ``create=False`` (serving) never creates a local index folder."""
+    if not (create or settings.url or settings.path.is_dir()):
+        raise IndexMissing(f"there is no index at {settings.path}: run `python -m ingest` first")
     try:
         if settings.url:
             api_key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -81,7 +87,8 @@ class Store:
 
     # -- schema -------------------------------------------------------------------------------
     def expected_metadata(self, model_name: str, dimension: int | None) -> dict[str, Any]:
-        return {"embedding_model": model_name, "dimension": dimension, "sparse_analyzer": ANALYZER_ID}
+        return {"embedding_model": model_name, "dimension": dimension, "sparse_analyzer": ANALYZER_ID,
+                "units": UNIT_SCHEME}
 
     def exists(self) -> bool:
         return self.client.collection_exists(self.collection) and self.client.collection_exists(self.documents)
@@ -97,15 +104,22 @@ class Store:
         if any(found.get(k) != v for k, v in expected.items() if v is not None):
             raise IndexMismatch(
                 f"collection '{self.collection}' was built with {found.get('embedding_model')} "
-                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}); the settings ask for "
-                f"{model_name} ({dimension} dims, {ANALYZER_ID}). Run `python -m ingest --rebuild` "
+                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, units "
+                f"{found.get('units')}); this version needs {model_name} ({dimension} dims, {ANALYZER_ID}, "
+                f"units {UNIT_SCHEME}). Run `python -m ingest --rebuild` "
                 "or choose another collection (SAMBRUK_QDRANT__COLLECTION)."
             )
 
     def create(self, model_name: str, dimension: int) -> None:
         self.client.create_collection(
             self.collection,
-            vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
+            vectors_config={
+                DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE),
+                UNITS: models.VectorParams(
+                    size=dimension, distance=models.Distance.COSINE,
+                    multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+                ),
+            },
             sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
             metadata=self.expected_metadata(model_name, dimension),
         )
@@ -142,14 +156,15 @@ class Store:
                 return records
 
     # -- chunks -----------------------------------------------------------------------------------
-    def existing_vectors(self, doc_id: str) -> dict[str, tuple[list[float], SparseVector]]:
+    def existing_vectors(self, doc_id: str) -> dict[str, tuple[list[float], SparseVector, list[list[float]]]]:
         """Vectors of a document's current chunks by text hash, so unchanged chunks are not re-embedded."""
-        reuse: dict[str, tuple[list[float], SparseVector]] = {}
+        reuse: dict[str, tuple[list[float], SparseVector, list[list[float]]]] = {}
         for point in self._scroll(_doc_filter(doc_id), with_vectors=True):
             sparse = point.vector[SPARSE]
             reuse[point.payload["text_sha"]] = (
                 point.vector[DENSE],
                 SparseVector(list(sparse.indices), list(sparse.values)),
+                point.vector[UNITS],
             )
         return reuse
 
@@ -205,7 +220,7 @@ class Store:
         limit: int,
         prefetch_limit: int,
         flt: models.Filter | None = None,
-        with_dense: bool = False,
+        with_vectors: Sequence[str] = (),
         sparse_weight: float = 1.0,
     ) -> list[models.ScoredPoint]:
         """Dense and BM25 candidates fused by weighted reciprocal rank, in one request."""
@@ -220,7 +235,7 @@ class Store:
         response = self.client.query_points(
             self.collection, prefetch=prefetch,
             query=models.RrfQuery(rrf=models.Rrf(weights=[1.0, sparse_weight][: len(prefetch)])),
-            limit=limit, with_payload=True, with_vectors=[DENSE] if with_dense else False,
+            limit=limit, with_payload=True, with_vectors=list(with_vectors) or False,
         )
         return response.points
 
@@ -231,6 +246,7 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
         vector={
             DENSE: list(point.dense),
             SPARSE: models.SparseVector(indices=point.sparse.indices, values=point.sparse.values),
+            UNITS: [list(v) for v in point.units],
         },
         payload=point.payload,
     )

@@ -119,6 +119,24 @@ def assistant(gemma_settings, real_store, gemma):
     return build_assistant(gemma_settings, store=real_store, embedder=gemma)
 
 
+@pytest.fixture(scope="module")
+def server(gemma_settings, assistant):
+    """The API (no key) on a real uvicorn server on 127.0.0.1 over the real index, one per test module."""
+    from assistant.api import create_app
+    from eval.live_server import LiveServer
+
+    with LiveServer(create_app(gemma_settings, assistant)) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    import httpx
+
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
 @pytest.fixture()
 def tmp_corpus(tmp_path) -> Path:
     """A private copy of the corpus that a test may edit."""

@@ -6,6 +6,7 @@ so the idempotency checks stay fast; retrieval quality is tested with EmbeddingG
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -116,21 +117,44 @@ def test_removed_file_leaves_the_index(ingested, tmp_path):
     assert "sambruk-verksamhetsberattelse-2011" not in ingestor.store.document_records()
 
 
-def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monkeypatch):
+def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monkeypatch, capsys):
     from ingest.__main__ import main
 
     (tmp_corpus / "trasig.pdf").write_bytes(b"%PDF-1.7\nthis is not really a pdf\n")
     (tmp_corpus / "tom.txt").write_text("", encoding="utf-8")
+    (tmp_corpus / "enorm.txt").write_text("Sambruk har många medlemmar.\n" * 10_000, encoding="utf-8")  # 290 kB
     settings = make_settings(tmp_path / "data", corpus_dir=tmp_corpus)
     monkeypatch.setenv("SAMBRUK_CORPUS_DIR", str(tmp_corpus))
     monkeypatch.setenv("SAMBRUK_CATALOG_FILE", str(settings.catalog_file))
     monkeypatch.setenv("SAMBRUK_QDRANT__PATH", str(settings.qdrant.path))
     monkeypatch.setenv("SAMBRUK_EMBEDDING__MODEL", str(minilm_dir()))
+    monkeypatch.setenv("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES", "200000")  # the corpus' largest file is 164 kB
     assert main(["--json"]) == 1  # non-zero: something failed
     store = Store(open_client(settings.qdrant), settings.qdrant.collection)
     docs = store.document_records()
-    assert len(docs) == 5 and "trasig" not in docs and "tom" not in docs
+    assert len(docs) == 5 and not {"trasig", "tom", "enorm"} & set(docs)
     store.client.close()
+    # Not on a terminal (captured here, as in CI or a log file): progress as plain lines, no live bar.
+    err = capsys.readouterr().err
+    assert re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE)
+    total = re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE).group(1)
+    assert re.search(rf"^embedded {total}/{total} chunks \(100 %, \d+ s\)$", err, re.MULTILINE)
+    assert "\x1b[" not in err
+    assert re.search(r"enorm\.txt: text file of 0\.3 MB is over the limit of 0\.2 MB", err)
+
+
+def test_oversized_text_file_is_refused_and_nothing_else_lost(ingested, tmp_path):
+    ingestor, _ = ingested
+    ingestor.settings.ingest.max_text_file_bytes = 200_000
+    before = point_ids(ingestor.store)
+    grown = tmp_path / "corpus" / "sambruk-verksamhetsberattelse-2011.txt"
+    grown.write_text(grown.read_text(encoding="utf-8") + "Tillägg.\n" * 20_000, encoding="utf-8")
+    (tmp_path / "corpus" / "enorm.txt").write_text("Sambruk har många medlemmar.\n" * 10_000, encoding="utf-8")
+    report = ingestor.run()
+    assert set(report.failed) == {"enorm.txt", "sambruk-verksamhetsberattelse-2011.txt"}
+    assert all("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES" in reason for reason in report.failed.values())
+    assert report.unchanged == 4 and report.chunks_embedded == 0
+    assert point_ids(ingestor.store) == before  # the grown file keeps what it had in the index
 
 
 def test_interrupted_run_recovers_to_the_same_index(ingested, tmp_path):

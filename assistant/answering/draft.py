@@ -1,37 +1,72 @@
-"""Staff draft mode: the grounded answer as a formal Swedish reply, ready to edit and send."""
+"""Staff draft mode: the grounded answer as a formal Swedish reply a staff member can edit and send.
+
+The answer comes first, right after the greeting, in plain paragraphs (a list becomes one sentence);
+its [n] markers point into a numbered source list at the end that names each document, its
+innermost section and its date, never a "Källa n" label or a "a > b" section path.
+"""
 
 from __future__ import annotations
+
+import re
 
 from assistant.schemas import Citation
 
 _GREETING = "Hej,"
-_THANKS = "Tack för din fråga till Föreningen Sambruk."
 _NOT_ANSWERED = (
-    "Vi har gått igenom föreningens dokument, men de besvarar tyvärr inte din fråga. "
+    "Tack för din fråga. Vi har gått igenom föreningens dokument, men de besvarar tyvärr inte den. "
     "Vi har därför skickat den vidare till den som ansvarar för området hos oss, "
     "som återkommer till dig så snart som möjligt."
 )
+_THANKS = "Tack för din fråga till Föreningen Sambruk. Hör gärna av dig om du vill veta mer."
 _CLOSING = "Med vänliga hälsningar,\nFöreningen Sambruk"
+_INTRO = re.compile(r"^(Enligt .+?):\s*$")
+_ITEM = re.compile(r"^- (.+?)((?:\s*\[\d+\])*)$")
 
 
-def draft_reply(question: str, answer_text: str, citations: list[Citation], *, refused: bool) -> str:
-    """Greeting, thanks, the answer with its [n] markers, closing, and the sources those markers name.
+def draft_reply(answer_text: str, citations: list[Citation], *, refused: bool) -> str:
+    """Greeting, the answer, thanks, closing, then the sources its markers name.
 
     A refused question gets no facts at all, only the promise to forward it. The question itself
     is not repeated: the reply goes back in the same thread.
     """
-    body = _NOT_ANSWERED if refused else answer_text.strip()
-    parts = [_GREETING, _THANKS, body, _CLOSING]
-    if not refused and citations:
-        parts.append("Källor:\n" + "\n".join(_source_line(c) for c in citations))
+    if refused:
+        return "\n\n".join([_GREETING, _NOT_ANSWERED, _CLOSING])
+    parts = [_GREETING, paragraphs(answer_text), _THANKS, _CLOSING]
+    if citations:
+        parts.append("Källor:\n" + "\n".join(source_line(c) for c in citations))
     return "\n\n".join(parts)
 
 
-def _source_line(citation: Citation) -> str:
+def paragraphs(answer_text: str) -> str:
+    """One paragraph per source group; list lines joined into a sentence ("A [1], B [2] och C [1].")."""
+    out: list[str] = []
+    lines = [line.strip() for line in answer_text.strip().splitlines() if line.strip()]
+    index = 0
+    while index < len(lines):
+        intro = _INTRO.match(lines[index])
+        items = []
+        look = index + 1 if intro else index
+        while look < len(lines) and (item := _ITEM.match(lines[look])):
+            items.append(f"{item.group(1).strip(chr(34))}{item.group(2)}")
+            look += 1
+        if items:
+            listed = ", ".join(items[:-1]) + " och " + items[-1] if len(items) > 1 else items[0]
+            out.append(f"{intro.group(1)}: {listed}." if intro else f"{listed}.")
+            index = look
+        else:
+            out.append(lines[index])
+            index += 1
+    return "\n\n".join(out)
+
+
+def source_line(citation: Citation) -> str:
+    """"1. Sambruk verksamhetsplan 2026, Egil, s. 4, 2026": title, innermost section, page, date."""
     details = [citation.title]
-    if citation.section:
-        details.append(citation.section)
+    section = citation.section.split(" > ")[-1].strip()
+    if section and section not in citation.title:
+        details.append(section)
     if citation.page is not None:
         details.append(f"s. {citation.page}")
-    dated = f" ({citation.date})" if citation.date else ""
-    return f"[{citation.n}] " + ", ".join(details) + dated
+    if citation.date and citation.date not in citation.title:
+        details.append(citation.date)
+    return f"{citation.n}. " + ", ".join(details)
