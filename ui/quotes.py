@@ -1,10 +1,10 @@
 """Document text quoted in an answer that is not prose: table rows become a table, slide text a quotation.
 
 Cleaning keeps a document's table as one line per row with cells joined by `` | `` (ingest/cleaning.py);
-an answer that quotes rows carries them on in its running text ("Göteborg | EGIL Kostnad"). Here the
-rows of one line of the answer become a table whose header is the table's first row in the document,
-when the text before the cited row shows where the table starts; without a header they become a
-list, one row an item. A quote of slide text (short lines without sentence ends, run together by the
+an answer that quotes rows carries them on in its running text ("Göteborg | EGIL Kostnad") or as list
+items. Here each run of quoted rows becomes a table whose header is the table's first row in the
+document, when the text before the first cited row shows where the table starts; without a header the
+rows become a list, one row an item. A quote of slide text (short lines without sentence ends, run together by the
 answer) is set in quotation marks, so that it reads as the slide's words and not as a broken sentence.
 The words stay the answer's own: only their layout changes.
 """
