@@ -64,8 +64,8 @@
     ["Notifications ", "Aviseringar "],
   ];
   var ATTRIBUTES = ["aria-label", "title", "alt", "placeholder"];
-  // Text that comes from the documents or the answer is never touched.
-  var CONTENT = ".message-content, #side-view-content, .prose";
+  // Text of the conversation (questions, answers, sources, thread titles) is never touched.
+  var CONTENT = "[data-step-type], .message-content, #side-view-content, .prose, a[href*='/thread/']";
 
   function swedish(text) {
     if (Object.prototype.hasOwnProperty.call(EXACT, text)) return EXACT[text];
