@@ -472,14 +472,15 @@ def _cut_by_page_break(before: str, after: str) -> bool:
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+# [text](url), [text]( url ), [text](<url>) and [text](url "title"): the text and the real address stay
+_LINK = re.compile(r"\[([^\]]+)\]\(\s*(?:<([^>\n]+)>|([^)\s]+))(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
 _AUTOLINK = re.compile(r"<((?:https?://|mailto:)[^>\s]+)>")
 _LETTER_SPACED = re.compile(r"(?<!\S)(?:[^\W\d_] ){3,}[^\W\d_](?!\S)")
 
 
 def _strip_markup(text: str) -> str:
     text = _IMAGE.sub(lambda m: m.group(1), text)
-    text = _LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+    text = _LINK.sub(lambda m: f"{m.group(1)} ({(m.group(2) or m.group(3)).strip()})", text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _BOLD.sub(lambda m: m.group(1) or m.group(2), text)
     return _ITALIC.sub(r"\1", text)

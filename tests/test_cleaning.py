@@ -269,6 +269,24 @@ def test_links_keep_text_and_target():
     assert "https://sambruk.se/utveckla-en-ide/" in lines_of(text)
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # spaces around the address: survived cleaning as a link that the UI showed clickable
+        ("Läs mer på [sambruk.se]( http://phish.example/login ) i dag.",
+         "Läs mer på sambruk.se (http://phish.example/login) i dag."),
+        ("Se [vår sida](  https://sambruk.se/kontakt  ).", "Se vår sida (https://sambruk.se/kontakt)."),
+        ("[Anmälan](<https://sambruk.se/anmal dig>)", "Anmälan (https://sambruk.se/anmal dig)"),
+        ('[Sambruk](https://sambruk.se "Föreningens webbplats")', "Sambruk (https://sambruk.se)"),
+    ],
+)
+def test_links_with_spaces_or_titles_show_their_real_address(raw, expected):
+    """Not in the corpus: a document could disguise an address; the text keeps the real one visible."""
+    text = clean_text(raw)
+    assert text == expected
+    assert "](" not in text
+
+
 def test_italic_markers_are_stripped():
     text = lines_of(cleaned(PLAN_2026))
     assert "- ▶ Sambruk ska ha minst 165 medlemmar (2026)" in text

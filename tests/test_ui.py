@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import stat
 import tomllib
 import uuid
@@ -21,8 +22,10 @@ from ui.chat import (
     check_request,
     history_from_steps,
 )
+from ui.quotes import lay_out_quotes
 from ui.render import (
     DEGRADED_NOTE,
+    MarkerStream,
     escape_markdown,
     file_url,
     highlight,
@@ -30,6 +33,7 @@ from ui.render import (
     render_answer,
     source_markdown,
     strip_markers,
+    unlink,
 )
 
 UI_DIR = Path(ui.mount.__file__).resolve().parent
@@ -46,13 +50,79 @@ def citation(n: int, *, file: str = "sambruk-verksamhetsberattelse-2021.txt", pa
 def test_markers_become_chip_names():
     assert link_citations("Skolpeng finns [1]. Och mer [2].", {1, 2}) == \
         "Skolpeng finns Källa 1. Och mer Källa 2."
-    assert link_citations("Två källor [1][2] och [1, 2].", {1, 2}) == \
-        "Två källor Källa 1, Källa 2 och Källa 1, Källa 2."
+    assert link_citations("Två källor [1][2] och [2].", {1, 2}) == \
+        "Två källor Källa 1, Källa 2 och Källa 2."
     assert link_citations("Tätt[1].", {1}) == "Tätt Källa 1."
     # A marker without a source is dropped, not shown as a dead chip.
     assert link_citations("Påstående [7].", {1}) == "Påstående."
     assert link_citations("Claim [1].", {1}, language="en") == "Claim Source 1."
     assert strip_markers("Påstående [1][2]. Till [3].") == "Påstående. Till."
+
+
+def test_one_chip_per_run_of_claims_from_the_same_source():
+    """Nine list items from one slide showed nine identical "KÄLLA 1" chips (issue 11)."""
+    items = "\n".join(f"- Steg {i} [1]" for i in range(1, 10))
+    linked = link_citations(f"Enligt bildspelet:\n{items}", {1})
+    assert linked.count("Källa 1") == 1 and linked.endswith("- Steg 9 Källa 1")
+    assert "- Steg 1\n" in linked  # no stray space where a marker went
+    # Another source in between, or a new paragraph, shows the chip again: each claim keeps a source.
+    assert link_citations("A [1]. B [1]. C [2]. D [1].", {1, 2}) == "A. B Källa 1. C Källa 2. D Källa 1."
+    assert link_citations("A [1].\n\nB [1].", {1}) == "A Källa 1.\n\nB Källa 1."
+
+
+def test_streamed_text_never_shows_a_raw_marker():
+    stream = MarkerStream()
+    tokens = ["Sambruk har ", "158 medlemmar [", "2", "]. Skolor [1", ", 3] och ", "[x] annat [2"]
+    shown = "".join(stream.feed(token) for token in tokens)
+    assert shown == "Sambruk har 158 medlemmar. Skolor och [x] annat"
+    assert not re.search(r"\[\d", shown)
+
+
+def test_links_in_answers_and_sources_are_text_with_their_real_address():
+    """GFM links bare addresses by itself; set as code they stay text (tests/test_ui_browser.py checks the DOM)."""
+    text = unlink("Se [sambruk.se](http://phish.example/login) eller <https://sambruk.se/kontakt>.")
+    assert text == "Se sambruk.se (`http://phish.example/login`) eller `https://sambruk.se/kontakt`."
+    assert unlink("www.sambruk.se, info@sambruk.se.") == "`www.sambruk.se`, `info@sambruk.se`."
+    md = highlight("Kontakt: ", "info@sambruk.se (mailto:info@sambruk.se)", " eller https://sambruk.se/a_b")
+    assert "`info@sambruk.se` \\(`mailto:info@sambruk.se`\\)" in md
+    assert md.endswith("`https://sambruk.se/a_b`")  # no escapes inside code: the address reads as written
+
+
+def test_quoted_table_rows_become_a_table_with_the_documents_header():
+    before = ("Under verksamhetsåret har åtta kommuner antagits.\n\n"
+              "Nya medlemmar 2021 | Anledning Utträde 2021 Anledning\nBoden | Provisum Kramfors, kostnad Kostnad\n")
+    row = "Göteborg | EGIL (återinträde) Tre Stiftelser Kostnad"
+    answer = Answer(text=f"{row} [1] Hedemora | EGIL, UKA [1]", citations=[citation(1, quote=row)],
+                    backend="extractive", language="sv")
+    rendered = render_answer(answer, lambda c: {"before": before, "quote": c.quote, "after": "", "page": None})
+    assert rendered.text.split("\n") == [
+        "| Nya medlemmar 2021 | Anledning Utträde 2021 Anledning |",
+        "| --- | --- |",
+        "| Göteborg | EGIL (återinträde) Tre Stiftelser Kostnad |",
+        "| Hedemora | EGIL, UKA Källa 1 |",
+    ]
+    # The start of the table cut off the context: no header is invented, the rows become a list.
+    cut = render_answer(answer, lambda c: {"before": "Boden | Provisum\n", "quote": c.quote, "after": ""})
+    assert cut.text == "- Göteborg – EGIL (återinträde) Tre Stiftelser Kostnad\n- Hedemora – EGIL, UKA Källa 1"
+    assert lay_out_quotes("Vanlig mening [1]. Inga celler.", {}) == "Vanlig mening [1]. Inga celler."
+
+
+def test_rows_quoted_as_list_items_become_one_table_headed_by_the_first_row():
+    header = "Nya medlemmar 2021 | Anledning"
+    text = f"Enligt verksamhetsberättelsen:\n- {header} [1]\n- Boden | Provisum [1]\n- Kalix | Bibblix [1]\nSlut."
+    cited = {1: (header, "Under året antogs åtta kommuner.\n\n")}  # the table starts with the cited row
+    assert lay_out_quotes(text, cited) == (
+        "Enligt verksamhetsberättelsen:\n\n| Nya medlemmar 2021 | Anledning [1] |\n| --- | --- |\n"
+        "| Boden | Provisum [1] |\n| Kalix | Bibblix [1] |\n\nSlut.")
+
+
+def test_quoted_slide_text_is_set_in_quotation_marks():
+    slide = "152\n\nkommuner\n\n3 regioner • 5 förbund • 1 myndighet\n\n7,5 miljoner\n\ninvånare"
+    flat = "152 kommuner 3 regioner • 5 förbund • 1 myndighet 7,5 miljoner invånare"
+    text = f"Enligt Informationsträff 2026-06-15: {flat} [1]\nEnligt planen: Sambruk har 158 medlemmar. [2]"
+    cited = {1: (slide, ""), 2: ("Sambruk har 158 medlemmar.", "")}
+    assert lay_out_quotes(text, cited) == (
+        f"Enligt Informationsträff 2026-06-15: ”{flat}” [1]\nEnligt planen: Sambruk har 158 medlemmar. [2]")
 
 
 def test_passage_is_highlighted_in_its_context_and_corpus_text_is_escaped():
@@ -116,15 +186,15 @@ def test_refusal_lists_related_sources_and_degraded_answer_says_so():
 def test_request_from_settings_and_history():
     history = [Message(role="user", content="Vad är Sambruk?"), Message(role="assistant", content="En förening.")]
     request = build_request("Och skolor?", history, {
-        "mode": "draft", "doc_types": ["protokoll", "okänd"], "year_from": "2020", "year_to": "alla",
-        "backend": "openai",
-    })
+        "doc_types": ["protokoll", "okänd"], "year_from": "2020", "year_to": "alla", "backend": "openai",
+    }, mode="draft")
     assert request.mode == "draft" and request.backend == "openai"
     assert request.filters.doc_types == ["protokoll"]
     assert (request.filters.year_from, request.filters.year_to) == (2020, None)
     assert request.history == history
     default = build_request("Fråga", [], None)
     assert (default.mode, default.backend, default.filters.doc_types) == ("answer", None, [])
+    assert build_request("Fråga", [], None, mode="okänt").mode == "answer"
 
 
 def test_requests_the_service_would_reject_get_swedish_messages():

@@ -21,7 +21,7 @@ from ui import runtime
 from ui.chat import (
     ALL_YEARS,
     BACKEND_LABELS,
-    MODE_ITEMS,
+    MODE_OPTIONS,
     MSG_INDEX_DOWN,
     MSG_INVALID,
     MSG_UNEXPECTED,
@@ -32,7 +32,7 @@ from ui.chat import (
 from ui.datalayer import SQLiteDataLayer
 from ui.db import sqlalchemy_url
 from ui.mount import CHAT_PATH
-from ui.render import DOC_TYPE_LABELS, render_answer
+from ui.render import DOC_TYPE_LABELS, MarkerStream, render_answer
 
 logger = logging.getLogger("ui.app")
 
@@ -47,8 +47,8 @@ WELCOME = (
     "**Välkommen till Sambruk Assistent!** Ställ en fråga om Sambruk – föreningens tjänster, "
     "medlemmar, beslut och verksamhet – så svarar assistenten utifrån Sambruks egna dokument. "
     "Varje påstående har en källa: klicka på **KÄLLA** för att se det citerade stycket. "
-    "Du kan också fråga på engelska. Välj svarsläge, dokumenttyper, år och svarsmotor under "
-    "inställningarna bredvid frågefältet."
+    "Du kan också fråga på engelska. Under frågefältet väljer du **Svar** eller **Utkast till svar**; "
+    "dokumenttyper, år och svarsmotor finns under inställningarna (kugghjulet)."
 )
 
 CONTEXT_CHARS = 400  # text shown around a cited span
@@ -86,7 +86,15 @@ async def _starters(user: cl.User | None = None, language: str | None = None) ->
     return [cl.Starter(label=text, message=text) for text in STARTERS]
 
 
-# -- settings ---------------------------------------------------------------------------------------
+# -- answer mode and settings --------------------------------------------------------------------
+# The answer mode sits beside the question field (a Chainlit mode picker), so it is always visible
+# whether the next reply is a short answer or a draft; the rest is in the settings dialog.
+ANSWER_MODE = cl.Mode(id="mode", name="Svarsläge", options=[
+    cl.ModeOption(id=mode_id, name=name, description=description, icon=icon, default=mode_id == "answer")
+    for mode_id, (name, description, icon) in MODE_OPTIONS.items()
+])
+
+
 def _years(rt: runtime.UIRuntime) -> list[int]:
     years: set[int] = set()
     if rt.assistant is not None:
@@ -99,38 +107,54 @@ def _years(rt: runtime.UIRuntime) -> list[int]:
     return list(range(min(years), max(years) + 1))
 
 
-def settings_widgets(rt: runtime.UIRuntime, years: list[int], current: dict[str, Any] | None = None) -> list:
+def reachable_backends(rt: runtime.UIRuntime) -> tuple[list[str], list[str]]:
+    """(backends to offer, language-model backends left out because /readyz finds them unreachable)."""
+    if rt.assistant is None:
+        return ["extractive"], []
+    checks = rt.assistant.readiness()
+    offered, unreachable = [], []
+    for name in rt.assistant.backends:
+        status = checks.get(f"llm_{name}", "ok")
+        (offered if status == "ok" else unreachable).append(name)
+    return offered, unreachable
+
+
+def settings_widgets(rt: runtime.UIRuntime, years: list[int], backends: list[str], unreachable: list[str],
+                     current: dict[str, Any] | None = None) -> list:
     current = current or {}
-    backends = list(rt.assistant.backends) if rt.assistant is not None else list(BACKEND_LABELS)
     default_backend = current.get("backend") or rt.settings.backend
     if default_backend not in backends:
-        default_backend = backends[0]
+        default_backend = "extractive" if "extractive" in backends else backends[0]
     year_items = {"Alla år": ALL_YEARS} | {str(y): str(y) for y in years}
 
     def year(key: str) -> str:
         value = str(current.get(key) or ALL_YEARS)
         return value if value in year_items.values() else ALL_YEARS
 
+    backend_note = "Om språkmodellen inte svarar används den extraktiva motorn, och svaret säger det."
+    if unreachable:
+        names = ", ".join(BACKEND_LABELS.get(b, b) for b in unreachable)
+        backend_note += f" Visas inte nu eftersom de inte går att nå: {names}."
+    # The backend first: on a phone the dialog is taller than the screen and the last field is below the fold.
     return [
-        Select(id="mode", label="Svarsläge", items=MODE_ITEMS,
-               initial_value=current.get("mode") or "answer",
-               description="Svar: ett kort svar med källor. Utkast till svar: ett färdigt svarsutkast."),
+        Select(id="backend", label="Svarsmotor",
+               items={BACKEND_LABELS.get(b, b): b for b in backends}, initial_value=default_backend,
+               description=backend_note),
         MultiSelect(id="doc_types", label="Dokumenttyper",
                     items={DOC_TYPE_LABELS[t]: t for t in get_args(DocType)},
                     initial=list(current.get("doc_types") or []),
                     description="Inget val betyder alla dokumenttyper."),
         Select(id="year_from", label="Från år", items=year_items, initial_value=year("year_from")),
         Select(id="year_to", label="Till år", items=year_items, initial_value=year("year_to")),
-        Select(id="backend", label="Svarsmotor",
-               items={BACKEND_LABELS.get(b, b): b for b in backends}, initial_value=default_backend,
-               description="Om språkmodellen inte svarar används den extraktiva motorn, och svaret säger det."),
     ]
 
 
 async def _send_settings(current: dict[str, Any] | None = None) -> None:
     rt = runtime.get()
     years = await asyncio.to_thread(_years, rt)
-    await cl.ChatSettings(settings_widgets(rt, years, current)).send()
+    backends, unreachable = await asyncio.to_thread(reachable_backends, rt)
+    await cl.context.emitter.set_modes([ANSWER_MODE])
+    await cl.ChatSettings(settings_widgets(rt, years, backends, unreachable, current)).send()
 
 
 # -- session lifecycle ----------------------------------------------------------------------------
@@ -164,17 +188,20 @@ async def _on_message(message: cl.Message) -> None:
         await _finish(reply, MSG_INDEX_DOWN, error=True)
         return
     history: list[Message] = cl.user_session.get("history") or []
-    request = build_request(message.content or "", history, cl.user_session.get("chat_settings"))
+    request = build_request(message.content or "", history, cl.user_session.get("chat_settings"),
+                            (message.modes or {}).get("mode"))
     problem = check_request(request, rt.settings.api.max_question_chars)
     if problem:
         await _finish(reply, problem, error=True)
         return
 
     answer: Answer | None = None
+    streamed = MarkerStream()  # the [n] markers become chips when the answer is complete
     try:
         async for event in iterate_in_threadpool(rt.assistant.stream(request)):
             if isinstance(event, Token):
-                await reply.stream_token(event.text)
+                if text := streamed.feed(event.text):
+                    await reply.stream_token(text)
             elif isinstance(event, Answer):
                 answer = event
         if answer is None:

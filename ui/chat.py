@@ -20,7 +20,12 @@ MSG_INVALID = ("Frågan kunde inte tas emot som den ställdes. Kontrollera inst�
 MSG_UNEXPECTED = ("Något gick fel när svaret skulle tas fram. Försök igen; om felet kvarstår, kontakta den "
                   "som driver assistenten.")
 
-MODE_ITEMS = {"Svar": "answer", "Utkast till svar": "draft"}
+# mode -> (name beside the question field, description, Lucide icon)
+MODE_OPTIONS = {
+    "answer": ("Svar", "Ett kort svar med källor.", "message-square-text"),
+    "draft": ("Utkast till svar", "Ett färdigt svarsutkast att skicka till den som frågade, med källförteckning.",
+              "file-pen-line"),
+}
 BACKEND_LABELS = {
     "extractive": "Extraktiv (citat direkt ur dokumenten)",
     "openai": "Språkmodell (OpenAI-kompatibel server)",
@@ -37,11 +42,12 @@ def _year(value: Any) -> int | None:
         return None
 
 
-def build_request(question: str, history: list[Message], chat_settings: dict[str, Any] | None) -> AskRequest:
-    """The AskRequest of one chat turn, from the question, the session's history and its settings."""
+def build_request(question: str, history: list[Message], chat_settings: dict[str, Any] | None,
+                  mode: str | None = None) -> AskRequest:
+    """The AskRequest of one chat turn: the question, the session's history, its settings and the mode picked."""
     chat_settings = chat_settings or {}
     doc_types = [t for t in (chat_settings.get("doc_types") or []) if t in get_args(DocType)]
-    mode = chat_settings.get("mode") if chat_settings.get("mode") in ("answer", "draft") else "answer"
+    mode = mode if mode in MODE_OPTIONS else "answer"
     backend = chat_settings.get("backend") if chat_settings.get("backend") in BACKEND_LABELS else None
     return AskRequest(
         question=question,

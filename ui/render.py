@@ -3,7 +3,10 @@
 Pure functions (no Chainlit import), so they are tested without a browser. Chainlit turns every
 element name that appears in a message into a clickable chip, so each ``[n]`` marker becomes the
 name of its source element ("Källa 1"); the element's markdown shows the document's metadata and the
-cited span highlighted within the text around it.
+cited span highlighted within the text around it. Only presentation happens here, the answer's words
+are the answering package's: quoted table rows are shown as a table and slide text in quotation marks
+(ui/quotes.py), a link in a document is shown as text with its real address (never clickable), and
+while an answer streams its markers are held back until the chips can be shown.
 """
 
 from __future__ import annotations
@@ -15,12 +18,21 @@ from typing import Any
 from urllib.parse import quote as url_quote
 
 from assistant.schemas import Answer, Citation
+from ui.quotes import lay_out_quotes
 
 # "[1]", "[1, 2]", "[1;2]" and runs of them: "[1][2]".
 _MARKERS = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\](?:\s*\[(\d+(?:\s*[,;]\s*\d+)*)\])*")
 _MARKER_GROUP = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 # Characters that markdown (GFM) would interpret inside running text.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+|~!$])")
+# What GFM would turn into a link by itself: "https://x", "www.x", "namn@x.se" (autolink literals,
+# found in the text after parsing, so a markdown escape does not stop them; a code span does).
+_ADDRESS = re.compile(r"(?i)(?:https?://|ftp://|mailto:|www\.)[^\s<>()\[\]`]*[^\s<>()\[\]`.,;:!?'\"”’]"
+                      r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A markdown link or autolink in answer text: "[text](address)", "<https://x>".
+_MD_LINK = re.compile(r"\[([^\]]+)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)|<((?:https?://|mailto:)[^>\s]+)>")
+# The unfinished marker at the end of a streamed text: "[", "[1", "[1, 2".
+_PARTIAL_MARKER = re.compile(r"\[[\d,; ]*$")
 
 DOC_TYPE_LABELS = {
     "verksamhetsberättelse": "Verksamhetsberättelse",
@@ -59,31 +71,83 @@ def source_name(n: int, language: str = "sv") -> str:
     return f"{'Source' if language == 'en' else 'Källa'} {n}"
 
 
+def _marker_numbers(marker: str, known: set[int]) -> list[int]:
+    numbers: list[int] = []
+    for group in _MARKER_GROUP.finditer(marker):
+        for part in re.split(r"[,;]", group.group(1)):
+            n = int(part)
+            if n in known and n not in numbers:
+                numbers.append(n)
+    return numbers
+
+
 def link_citations(text: str, known: set[int], language: str = "sv") -> str:
-    """Replace ``[n]`` markers with chip names; markers without a known source are dropped."""
+    """Replace ``[n]`` markers with chip names; markers without a known source are dropped.
 
-    def chips(match: re.Match[str]) -> str:
-        numbers: list[int] = []
-        for group in _MARKER_GROUP.finditer(match.group(0)):
-            for part in re.split(r"[,;]", group.group(1)):
-                n = int(part)
-                if n in known and n not in numbers:
-                    numbers.append(n)
-        if not numbers:
-            return ""
-        names = ", ".join(source_name(n, language) for n in numbers)
+    A run of markers that cite the same sources, with no other marker and no paragraph break
+    between them, shows its chips once, after the last claim of the run: nine list items from one
+    slide get one "Källa 1", not nine.
+    """
+    matches = list(_MARKERS.finditer(text))
+    numbers = [_marker_numbers(m.group(0), known) for m in matches]
+    out: list[str] = []
+    position = 0
+    for index, match in enumerate(matches):
+        out.append(text[position:match.start()])
+        position = match.end()
+        following = index + 1 < len(matches) and numbers[index + 1] == numbers[index] \
+            and "\n\n" not in text[match.end():matches[index + 1].start()]
+        if not numbers[index] or following:
+            out[-1] = out[-1].rstrip(" \t")
+            continue
         # A chip glued to the preceding word reads badly: keep one space before it.
-        start = match.start()
-        needs_space = start > 0 and not match.string[start - 1].isspace()
-        return (" " if needs_space else "") + names
+        needs_space = match.start() > 0 and not text[match.start() - 1].isspace()
+        out.append((" " if needs_space else "") + ", ".join(source_name(n, language) for n in numbers[index]))
+    out.append(text[position:])
+    linked = "".join(out)
+    return re.sub(r"[ \t]+([.,;:!?])", r"\1", linked) if matches else linked
 
-    linked = _MARKERS.sub(chips, text)
-    return re.sub(r"[ \t]+([.,;:!?])", r"\1", linked) if linked != text else linked
+
+def unlink(text: str) -> str:
+    """Answer text with every link shown as its text and real address, none of them clickable.
+
+    ``[Sambruk](https://x)`` becomes ``Sambruk (`https://x`)``: an address is set as code, which GFM
+    never turns into a link.
+    """
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})" if m.group(1) else m.group(3), text)
+    return _ADDRESS.sub(lambda m: _code(m.group(0)), text)
+
+
+def _code(address: str) -> str:
+    return f"`` {address} ``" if "`" in address else f"`{address}`"
+
+
+class MarkerStream:
+    """Streamed answer text without ``[n]`` markers: the chips arrive with the finished answer.
+
+    A marker split across tokens ("[", "1]") is held back until it is complete, so no raw
+    ``[1]`` ever shows.
+    """
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def feed(self, token: str) -> str:
+        text = self._pending + token
+        partial = _PARTIAL_MARKER.search(text)
+        ready = text[:partial.start()] if partial else text
+        # Trailing spaces wait too: if a marker follows, they go with it ("medlemmar [2]." -> "medlemmar.").
+        shown = ready.rstrip(" \t")
+        self._pending = text[len(shown):]
+        return re.sub(r"[ \t]*" + _MARKERS.pattern, "", shown)
 
 
 def escape_markdown(text: str) -> str:
     """Corpus text shown verbatim: no accidental emphasis, links, headings or tables."""
-    escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    parts = _ADDRESS.split(text)
+    addresses = [_code(m.group(0)) for m in _ADDRESS.finditer(text)]
+    escaped = "".join(_MD_SPECIAL.sub(r"\\\1", part) + (addresses[i] if i < len(addresses) else "")
+                      for i, part in enumerate(parts))
     # A line that starts like a list item ("- x", "1. x") or a rule would change the layout.
     escaped = re.sub(r"(?m)^(\s*)([-=])", r"\1\\\2", escaped)
     return re.sub(r"(?m)^(\s*\d+)\.(\s)", r"\1\\.\2", escaped)
@@ -162,20 +226,21 @@ PassageLookup = Callable[[Citation], "dict[str, Any] | None"]
 def render_answer(answer: Answer, lookup: PassageLookup) -> RenderedAnswer:
     """Message text with chips, and the side elements of the cited (or, on refusal, related) sources."""
     language = answer.language
+    cited = answer.related if answer.refused else answer.citations
+    passages = {c.n: lookup(c) for c in cited}
     if answer.refused:
-        cited = answer.related
-        text = answer.text.strip()
+        text = unlink(answer.text.strip())
         if cited:
             text += "\n\n**" + RELATED_HEADING[language] + "** " + ", ".join(
                 source_name(c.n, language) for c in cited)
     else:
-        cited = answer.citations
-        text = link_citations(answer.text.strip(), {c.n for c in cited}, language)
+        quoted = {c.n: (c.quote, (passages[c.n] or {}).get("before", "")) for c in cited}
+        text = link_citations(unlink(lay_out_quotes(answer.text.strip(), quoted)), {c.n for c in cited}, language)
     if answer.degraded:
         text += "\n\n> " + DEGRADED_NOTE[language]
     sources = [
         SourceView(name=source_name(c.n, language), n=c.n, doc_id=c.doc_id,
-                   content=source_markdown(c, lookup(c), language))
+                   content=source_markdown(c, passages[c.n], language))
         for c in cited
     ]
     return RenderedAnswer(text=text, sources=sources)
