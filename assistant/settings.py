@@ -77,12 +77,15 @@ class AnswerSettings(BaseModel):
     gives the dev figure that chose it.
     """
 
-    min_similarity: float = 0.45  # best unit cosine under this: refuse
+    lexical_weight: float = 0.3  # unit score = cosine + this x share of the question's stems it holds
+    min_similarity: float = 0.45  # best unit score under this: refuse
     margin: float = 0.06  # units within this cosine of the best one are candidates
+    latest_margin: float = 0.1  # "i dag": the newest document's best unit may lead from this far behind
     figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind
     document_margin: float = 0.04  # another document's best unit this close is heard too
     list_margin: float = 0.08  # list entries within this cosine of the best entry
-    heading_opening: int = 2  # a heading entry is judged by itself and this many units under it
+    heading_opening: int = 2  # a section entry is judged by this many units under its heading (0: all)
+    min_list_entries: int = 3  # fewer entries fit: the answer is sentences, not a list
     min_unit_chars: int = 15  # shorter units ("Beslut", "152") say nothing on their own
     max_units: int = 3
     max_chars: int = 450

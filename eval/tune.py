@@ -21,12 +21,15 @@ from eval.run import cited_evidence, load_gold, to_request
 from eval.scoring import Evidence, score_question, summarize
 
 GRID: dict[str, list[float | int]] = {
+    "lexical_weight": [0.0, 0.1, 0.2, 0.3, 0.5, 0.8],
     "min_similarity": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55],
     "margin": [0.02, 0.04, 0.06, 0.08, 0.1, 0.14],
-    "figure_margin": [0.0, 0.05, 0.1, 0.15, 0.2],
+    "latest_margin": [0.0, 0.05, 0.1, 0.2, 0.3],
+    "figure_margin": [0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
     "document_margin": [0.0, 0.02, 0.04, 0.06, 0.1],
     "list_margin": [0.02, 0.04, 0.06, 0.08, 0.1, 0.14],
     "heading_opening": [0, 1, 2, 3],
+    "min_list_entries": [2, 3, 4],
     "max_units": [1, 2, 3, 4, 5],
     "max_chars": [250, 350, 450, 600],
 }

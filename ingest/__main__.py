@@ -30,7 +30,7 @@ class RichProgress(PipelineProgress):
 
     def start_embedding(self, total: int) -> None:
         self.bar.start()
-        self.task = self.bar.add_task("embedding chunks", total=total)
+        self.task = self.bar.add_task("embedding chunks and answer units", total=total)
 
     def advance(self, n: int) -> None:
         self.bar.advance(self.task, n)
@@ -54,14 +54,14 @@ class LineProgress(PipelineProgress):
     def start_embedding(self, total: int) -> None:
         self.total, self.done = total, 0
         self.started = self.last = time.monotonic()
-        self.console.print(f"embedding {total} chunks")
+        self.console.print(f"embedding {total} texts (chunks and answer units)")
 
     def advance(self, n: int) -> None:
         self.done += n
         now = time.monotonic()
         if now - self.last >= self.every_s or self.done >= self.total:
             self.last = now
-            self.console.print(f"embedded {self.done}/{self.total} chunks "
+            self.console.print(f"embedded {self.done}/{self.total} texts "
                                f"({100 * self.done / max(self.total, 1):.0f} %, {now - self.started:.0f} s)")
 
     def message(self, text: str) -> None:

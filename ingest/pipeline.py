@@ -24,7 +24,7 @@ from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
 from ingest.embedding import Embedder, TitledText
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
-from ingest.segmenting import Span, segment
+from ingest.segmenting import Span, plain, segment
 from ingest.sparse import document_vector
 from ingest.store import ChunkPoint, Store, point_id
 
@@ -132,6 +132,18 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
     )
 
 
+def _texts_to_embed(inputs: list[TitledText], records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
+    """The chunks, then their units, each unit on its own under its chunk's title (a unit two
+    overlapping chunks share, once); and per chunk, the indexes of its units' texts."""
+    texts: dict[TitledText, int] = {item: k for k, item in enumerate(inputs)}
+    owners = []
+    for item, record in zip(inputs, records, strict=True):
+        keys = [TitledText(item.title, plain(record.text[s - record.start:e - record.start]) or record.text)
+                for s, e, _, _ in record.units]
+        owners.append([texts.setdefault(key, len(texts)) for key in keys])
+    return list(texts), owners
+
+
 def _units(span: ChunkSpan) -> list[tuple[int, int, str, int]]:
     """A chunk's answer units in document offsets; a chunk with none (a contents list) is one fragment,
     because Qdrant stores at least one unit vector per point."""
@@ -202,18 +214,16 @@ class Ingestor:
     def _write(self, pending: list[PreparedDocument], report: IngestReport, progress: Progress) -> None:
         embedder = self.embedder
         reuse = {doc.meta.doc_id: self.store.existing_vectors(doc.meta.doc_id) for doc in pending}
-        to_embed = sum(1 for doc in pending for sha in doc.text_shas if sha not in reuse[doc.meta.doc_id])
-        progress.start_embedding(to_embed)
+        work = []
         for doc in pending:
+            missing = [i for i, sha in enumerate(doc.text_shas) if sha not in reuse[doc.meta.doc_id]]
+            work.append((doc, missing, _texts_to_embed([doc.inputs[i] for i in missing],
+                                                       [doc.records[i] for i in missing])))
+        progress.start_embedding(sum(len(texts) for _, _, (texts, _) in work))  # chunks and their units
+        for doc, missing, (texts, owners) in work:
             known = reuse[doc.meta.doc_id]
-            missing = [i for i, sha in enumerate(doc.text_shas) if sha not in known]
-            fresh, fresh_units = embedder.embed_with_units(
-                [doc.inputs[i] for i in missing],
-                [[(s - doc.records[i].start, e - doc.records[i].start) for s, e, _, _ in doc.records[i].units]
-                 for i in missing],
-                on_batch=progress.advance,
-            )
-            embedded = {i: (fresh[k], fresh_units[k]) for k, i in enumerate(missing)}
+            vectors = embedder.embed_documents(texts, on_batch=progress.advance)
+            embedded = {i: (vectors[k], vectors[owners[k]]) for k, i in enumerate(missing)}
             points = []
             for i, (record, item, sha) in enumerate(zip(doc.records, doc.inputs, doc.text_shas, strict=True)):
                 if i in embedded:

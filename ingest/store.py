@@ -23,7 +23,7 @@ from ingest.sparse import ANALYZER_ID, SparseVector
 DENSE = "dense"
 SPARSE = "bm25"
 UNITS = "units"  # one vector per answer unit of the chunk (see ingest.embedding, late chunking)
-UNIT_SCHEME = "segmenting-v1+late-chunking"  # changes when units are cut or embedded otherwise
+UNIT_SCHEME = "segmenting-v1+own-embedding"  # changes when units are cut or embedded otherwise
 _ID_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4f5e-9a57-5a3b1d0c2e11")
 KEYWORD_FIELDS = ("doc_id", "file", "doc_type", "organisation", "language")
 INTEGER_FIELDS = ("year", "ordinal")

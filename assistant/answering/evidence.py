@@ -12,6 +12,7 @@ evidence holds the names and years the question asks about. Every cut-off is a s
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,14 +20,16 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import asks_list, asks_quantity, names_in, years_mentioned
+from assistant.query import asks_list, asks_quantity, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Passage
 from assistant.settings import AnswerSettings
 from ingest.segmenting import plain
+from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
+_SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 
 
@@ -61,25 +64,42 @@ class Evidence:
     reason: str = ""  # why it refused
 
 
-def passage_units(passages: list[Passage]) -> list[Unit]:
-    """Every unit of every passage with its score; units without vectors (none indexed) are skipped."""
-    units: list[Unit] = []
+def passage_units(passages: list[Passage], question: str = "", lexical_weight: float = 0.0) -> list[Unit]:
+    """Every unit of every passage with its score: the cosine to the question, plus ``lexical_weight``
+    times the share of the question's stems (IDF-weighted over these units) the unit and its heading
+    hold. The cosine of a late-chunked unit leans on its chunk's topic; the stems say which sentence
+    of the chunk names what was asked. Passages without unit vectors (none indexed) give none."""
+    spans = []
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
+        heading = ""
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
                 continue  # a unit of a neighbour chunk's overlap that this passage does not hold
-            units.append(Unit(p, k, lo, hi, kind, level, float(passage.unit_scores[k]),
-                              plain(passage.text[lo:hi])))
-    return units
+            text = plain(passage.text[lo:hi])
+            if kind == "heading":
+                heading = text
+            spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text, heading))
+    stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
+    weights = _idf(set(analyze(question)), stems)
+    total = sum(weights.values())
+    return [Unit(p, k, lo, hi, kind, level,
+                 score + (lexical_weight * sum(w for t, w in weights.items() if t in own) / total if total else 0.0),
+                 text)
+            for (p, k, lo, hi, kind, level, score, text, _), own in zip(spans, stems, strict=True)]
+
+
+def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
+    n = len(documents)
+    return {t: math.log(1 + (n + 1) / (sum(t in d for d in documents) + 0.5)) for t in terms}
 
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *, draft: bool = False) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it, and nothing from
     another organisation's documents unless the question names that organisation."""
-    units = passage_units(passages)
+    units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
                                                "max_chars": settings.draft_max_chars})
@@ -90,23 +110,36 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *, 
     content.sort(key=lambda u: u.score, reverse=True)
     best = content[0].score
     if best < settings.min_similarity:
-        return Evidence("refusal", best=best, reason=f"best unit cosine {best:.2f} < {settings.min_similarity}")
+        return Evidence("refusal", best=best, reason=f"best unit score {best:.2f} < {settings.min_similarity}")
+    missing = [a for a in _anchors(question) if not any(_holds(u, a, passages) for u in content)]
+    if missing:  # a year, name or item the question asks about that no retrieved text mentions
+        return Evidence("refusal", best=best, reason=f"nothing retrieved mentions {missing}")
+    if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
+        content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
     if asks_list(question):
         items = list_items(units, passages, settings)
-        if len(items) >= 2:
-            return _checked(question, passages, Evidence("list", items=items, best=best))
-    chosen = _sentences(question, content, passages, settings)
-    return _checked(question, passages, Evidence("sentences", units=chosen, best=best))
+        if len(items) >= settings.min_list_entries:
+            return Evidence("list", items=items, best=best)
+    return Evidence("sentences", units=_sentences(question, content, passages, settings), best=best)
 
 
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
                settings: AnswerSettings) -> list[Unit]:
-    """The best unit, then units close to it (another document's best one first), within a budget."""
+    """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
+    another document's best unit is heard when close, and every year or name the question asks
+    about is covered by the best unit that mentions it."""
     best = content[0].score
     pool = [u for u in content if u.score >= best - settings.margin]
+    if wants_latest(question):  # "i dag": the newest document's best unit leads, if it fits nearly as well
+        newest = max(_recency(passages[u.passage]) for u in content)
+        latest = [u for u in content if _recency(passages[u.passage]) == newest
+                  and u.score >= best - settings.latest_margin]
+        if latest:
+            pool = [latest[0], *(u for u in pool if u is not latest[0])]
     if asks_quantity(question):
         # The figure is the answer: the best unit holding one leads, if it fits nearly as well.
-        figures = [u for u in content if _DIGIT.search(u.text) and u.score >= best - settings.figure_margin]
+        figures = [u for u in pool[:1] + content if _DIGIT.search(u.text)
+                   and u.score >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     lead_document = _document(passages[pool[0].passage])
@@ -115,11 +148,15 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     if others and others[0] not in pool[:settings.max_units]:
         pool.insert(1, others[0])
     chosen: list[Unit] = []
-    length = 0
+    for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
+        if not any(_holds(u, anchor, passages) for u in chosen):
+            chosen.append(next(u for u in content if _holds(u, anchor, passages)))
+    chosen.sort(key=lambda u: -u.score)
+    length = sum(len(u.text) for u in chosen)
     for unit in pool:
-        if len(chosen) == settings.max_units:
+        if len(chosen) >= settings.max_units:
             break
-        if chosen and length + len(unit.text) > settings.max_chars:
+        if unit in chosen or (chosen and length + len(unit.text) > settings.max_chars):
             continue
         if any(_repeats(unit, c, passages) for c in chosen):
             continue
@@ -128,28 +165,48 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     return chosen
 
 
+def _anchors(question: str) -> list[str]:
+    """What evidence must mention for the question to be answered: its years, proper names and
+    numbered items ("§ 16")."""
+    return [str(y) for y in years_mentioned(question)] + names_in(question) + _SECTION_MARK.findall(question)
+
+
+def _holds(unit: Unit, anchor: str, passages: list[Passage]) -> bool:
+    """A unit mentions an anchor in its text, or its document's title or date does ("2021" for the
+    annual report 2021); a name matches inflected ("Sambruks")."""
+    passage = passages[unit.passage]
+    if anchor.startswith("§"):  # an item is held by the passages of that item
+        return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
+    said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
+    folded = _fold(anchor)
+    return (folded if anchor.isdigit() else folded[:max(4, len(folded) - 2)]) in said
+
+
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
     """List entries that fit the question: list items and table rows, and sections judged by their text.
 
-    A section entry is named by its heading and scores as the best unit under it (within the passage),
-    so "Inclubit" counts as what "Inclubit är en plattform för fjärrundervisning ..." says; text before
-    a passage's first heading belongs to the passage's own section. Entries within the list margin of
+    A section entry is named by its heading and scores as the best of its opening units, which say
+    what it is: "Inclubit" counts as what "Inclubit är en plattform för fjärrundervisning ..." says.
+    Text before a passage's first heading belongs to the passage's own section. Entries within the list margin of
     the best are kept, the same name once (citing every passage that has it), newest document first.
     """
     entries: list[Item] = []
     for p, passage in enumerate(passages):
         own = [u for u in units if u.passage == p]
+        # Text before the passage's first heading belongs to its own section, but is not that section's
+        # opening unless the passage starts the section.
         label, body = _label(passage.section.split(" > ")[-1]), []
         for unit in [*own, None]:
             if unit is None or unit.kind == "heading":
-                if body and label:
-                    entries.append(Item(label, max(u.score for u in body), body, [p]))
+                if body and label and _names_its_subject(label, body):
+                    opening = body[:settings.heading_opening] if settings.heading_opening else body
+                    entries.append(Item(label, max(u.score for u in opening), body, [p]))
                 if unit is not None:
                     label, body = _label(unit.text), []
                 continue
             if unit.kind in ("item", "row"):
                 entries.append(Item(unit.text, unit.score, [unit], [p]))
-            elif unit.kind != "heading" and len(unit.text) >= settings.min_unit_chars:
+            elif len(unit.text) >= settings.min_unit_chars:
                 body.append(unit)
     if not entries:
         return []
@@ -167,6 +224,14 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
 
 
+def _names_its_subject(label: str, body: list[Unit]) -> bool:
+    """A section about a thing ("Egil" -> "Egil är en ..."; "EGIL – Provisioneringstjänst" -> "EGIL är"),
+    not a topic ("Tillgång till digitala tjänster"): its name, the heading's first word, recurs in its
+    text. Only such sections are entries of a list."""
+    name = _fold(label).split()[0] if label.split() else ""
+    return len(name) >= 3 and any(name in _fold(u.text) for u in body)
+
+
 def _label(heading: str) -> str:
     return _NUMBERING.sub("", heading).strip()
 
@@ -178,22 +243,6 @@ def by_passage(evidence: Evidence) -> dict[int, list[Unit]]:
         if unit not in grouped.setdefault(unit.passage, []):
             grouped[unit.passage].append(unit)
     return {p: sorted(units, key=lambda u: u.start) for p, units in grouped.items()}
-
-
-def _checked(question: str, passages: list[Passage], evidence: Evidence) -> Evidence:
-    """Refuse when the evidence does not hold a year or name the question asks about."""
-    cited = evidence.units + [u for item in evidence.items for u in item.units]
-    used = {u.passage for u in cited}
-    said = " ".join([*(u.text for u in cited),
-                     *(f"{passages[p].title} {passages[p].section} {passages[p].date or ''}" for p in used)])
-    folded = _fold(said)
-    missing_years = [y for y in years_mentioned(question) if str(y) not in said]
-    if missing_years:
-        return Evidence("refusal", best=evidence.best, reason=f"no evidence about {missing_years}")
-    missing = [n for n in names_in(question) if _fold(n)[:max(4, len(n) - 2)] not in folded]
-    if missing:
-        return Evidence("refusal", best=evidence.best, reason=f"evidence never names {missing}")
-    return evidence
 
 
 def _concerns(question: str, passage: Passage) -> bool:
