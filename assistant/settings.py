@@ -78,17 +78,18 @@ class AnswerSettings(BaseModel):
     """
 
     lexical_weight: float = 0.3  # unit score = cosine + this x share of the question's stems it holds
-    min_similarity: float = 0.45  # best unit score under this: refuse
-    margin: float = 0.06  # units within this cosine of the best one are candidates
+    min_similarity: float = 0.5  # best unit score under this: refuse
+    margin: float = 0.14  # units within this cosine of the best one are candidates
+    anchor_margin: float = 0.3  # a unit naming the asked year or name must score this close to the best
     latest_margin: float = 0.1  # "i dag": the newest document's best unit may lead from this far behind
     figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind
     document_margin: float = 0.04  # another document's best unit this close is heard too
     list_margin: float = 0.08  # list entries within this cosine of the best entry
-    heading_opening: int = 2  # a section entry is judged by this many units under its heading (0: all)
-    min_list_entries: int = 3  # fewer entries fit: the answer is sentences, not a list
+    heading_opening: int = 0  # a section entry is judged by this many units under its heading (0: all)
+    min_list_entries: int = 2  # fewer entries fit: the answer is sentences, not a list
     min_unit_chars: int = 15  # shorter units ("Beslut", "152") say nothing on their own
-    max_units: int = 3
-    max_chars: int = 450
+    max_units: int = 4
+    max_chars: int = 600
     max_items: int = 12
     draft_max_units: int = 6  # a staff draft is longer and formal: room for more of the evidence
     draft_max_chars: int = 1200

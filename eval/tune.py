@@ -24,6 +24,7 @@ GRID: dict[str, list[float | int]] = {
     "lexical_weight": [0.0, 0.1, 0.2, 0.3, 0.5, 0.8],
     "min_similarity": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55],
     "margin": [0.02, 0.04, 0.06, 0.08, 0.1, 0.14],
+    "anchor_margin": [0.1, 0.2, 0.3, 0.4, 0.6, 1.0],
     "latest_margin": [0.0, 0.05, 0.1, 0.2, 0.3],
     "figure_margin": [0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
     "document_margin": [0.0, 0.02, 0.04, 0.06, 0.1],

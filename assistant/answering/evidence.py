@@ -111,11 +111,16 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *, 
     best = content[0].score
     if best < settings.min_similarity:
         return Evidence("refusal", best=best, reason=f"best unit score {best:.2f} < {settings.min_similarity}")
-    missing = [a for a in _anchors(question) if not any(_holds(u, a, passages) for u in content)]
-    if missing:  # a year, name or item the question asks about that no retrieved text mentions
-        return Evidence("refusal", best=best, reason=f"nothing retrieved mentions {missing}")
+    # A year, name or item the question asks about must be in a unit that is about the question too:
+    # "budget 2030" is not answered by a 2030 goal of another topic.
+    missing = [a for a in _anchors(question)
+               if not any(_holds(u, a, passages) and u.score >= best - settings.anchor_margin for u in content)]
+    if missing:
+        return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
         content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
+        if not content:
+            return Evidence("refusal", best=best, reason=f"no passage of {marks}")
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
@@ -149,8 +154,10 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         pool.insert(1, others[0])
     chosen: list[Unit] = []
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
-        if not any(_holds(u, anchor, passages) for u in chosen):
-            chosen.append(next(u for u in content if _holds(u, anchor, passages)))
+        holder = next((u for u in content if _holds(u, anchor, passages)
+                       and u.score >= best - settings.anchor_margin), None)
+        if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
+            chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
     length = sum(len(u.text) for u in chosen)
     for unit in pool:
