@@ -1,7 +1,7 @@
 """Hybrid retrieval as llama-index components: a retriever over Qdrant and three postprocessors.
 
-The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one ``query_points``
-call fused by RRF. The postprocessors then prefer newer documents for "today/latest" questions,
+The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one Qdrant query
+fused by RRF, on whichever engine the store has. The postprocessors then prefer newer documents for "today/latest" questions,
 merge neighbouring chunks of one section into one passage, and drop near-duplicates.
 """
 
@@ -14,30 +14,28 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import ConfigDict, PrivateAttr
-from qdrant_client import models
 
 from assistant.schemas import Filters, Passage
 from ingest.embedding import Embedder
 from ingest.sparse import analyze, query_vector
-from ingest.store import DENSE, Store
+from ingest.store import DENSE, ChunkFilter, Store
 
 _NODE_META_EXCLUDE = ("text", "text_sha")
 
 
-def qdrant_filter(filters: Filters) -> models.Filter | None:
-    must: list[models.Condition] = []
-    for key, values in (("doc_type", filters.doc_types), ("organisation", filters.organisations),
-                        ("doc_id", filters.doc_ids)):
-        if values:
-            must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(values))))
+def qdrant_filter(filters: Filters) -> ChunkFilter | None:
+    any_of = {key: list(values) for key, values in (("doc_type", filters.doc_types),
+                                                    ("organisation", filters.organisations),
+                                                    ("doc_id", filters.doc_ids)) if values}
+    ranges = {}
     if filters.year_from is not None or filters.year_to is not None:
-        must.append(models.FieldCondition(key="year", range=models.Range(gte=filters.year_from, lte=filters.year_to)))
-    return models.Filter(must=must) if must else None
+        ranges["year"] = (filters.year_from, filters.year_to)
+    return ChunkFilter(any_of=any_of, ranges=ranges) if any_of or ranges else None
 
 
 class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder: Embedder, *, limit: int, prefetch_limit: int,
-                 flt: models.Filter | None = None, sparse_weight: float = 1.0):
+                 flt: ChunkFilter | None = None, sparse_weight: float = 1.0):
         super().__init__()
         self._sparse_weight = sparse_weight
         self._store = store
@@ -51,7 +49,7 @@ class HybridRetriever(BaseRetriever):
         dense = np.asarray(query_bundle.embedding or self._embedder.embed_query(query), dtype=np.float32)
         points = self._store.hybrid_search(
             dense, query_vector(query), limit=self._limit, prefetch_limit=self._prefetch_limit,
-            flt=self._filter, with_dense=True, sparse_weight=self._sparse_weight,
+            flt=self._filter, with_vectors=[DENSE], sparse_weight=self._sparse_weight,
         )
         nodes = []
         for point in points:

@@ -373,7 +373,7 @@ def _toml_value(value: Any) -> str:
 def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[str, Any]:
     from ingest.embedding import Embedder
     from ingest.pipeline import Ingestor
-    from ingest.store import Store, open_client
+    from ingest.store import open_store
 
     corpus = work / "corpus"
     files = replicate_corpus(corpus, size)
@@ -408,7 +408,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         embedder = CachingEmbedder(saved["name"], saved["dimension"], saved["template"], cache, load_model)
 
     timer = pipeline_stage_timer()
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+    store = open_store(settings.qdrant)
     report = Ingestor(settings, store, lambda: embedder).run()
     timer.restore()
     if not report.ok:
@@ -445,7 +445,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         except Exception as exc:  # code under edit elsewhere must not throw away a long ingest run
             result["query"] = {"error": f"{type(exc).__name__}: {exc}"}
         result["peak_rss_serving_mb"] = peak_rss_mb()
-    store.client.close()
+    store.close()
     return result
 
 

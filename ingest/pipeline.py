@@ -150,6 +150,8 @@ class Ingestor:
         report = IngestReport()
         if rebuild:
             self.store.drop()
+        elif note := self.store.migrate_legacy(self.settings.embedding_model_path.name):
+            progress.message(note)
         catalog = load_catalog(self.settings.catalog_file)
         files = discover(self.settings.corpus_dir, self.settings.catalog_file)
         report.files = len(files)
@@ -178,6 +180,7 @@ class Ingestor:
                 report.removed.append(record.get("file", doc_id))
         if pending:
             self._write(pending, report, progress)
+            self.store.optimize()
         report.total_chunks = self.store.count() if self.store.exists() else 0
         report.seconds = time.perf_counter() - started
         return report
@@ -203,10 +206,13 @@ class Ingestor:
             for i, (record, item, sha) in enumerate(zip(doc.records, doc.inputs, doc.text_shas, strict=True)):
                 if i in dense_by_index:
                     dense, sparse = dense_by_index[i], document_vector(f"{item.title}\n{item.text}")
+                    units = None
                 else:
-                    dense, sparse = known[sha]
+                    stored = known[sha]
+                    dense, sparse, units = stored.dense, stored.sparse, stored.units
                 payload = record.model_dump() | {"text_sha": sha}
-                points.append(ChunkPoint(chunk_id=record.chunk_id, payload=payload, dense=dense, sparse=sparse))
+                points.append(ChunkPoint(chunk_id=record.chunk_id, payload=payload, dense=dense, sparse=sparse,
+                                         units=units))
             doc_record = doc.meta.model_dump() | {
                 "fingerprint": doc.fingerprint,
                 "chunks": len(points),
