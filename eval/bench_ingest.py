@@ -162,8 +162,10 @@ def pct(values: Sequence[float], q: float) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def folder_mb(path: Path) -> float:
-    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+def folder_mb(path: Path, allocated: bool = False) -> float:
+    """Size of a folder's files; ``allocated``: blocks on disk (Qdrant Edge preallocates sparse files)."""
+    files = [f.stat() for f in path.rglob("*") if f.is_file()]
+    return round(sum(s.st_blocks * 512 if allocated else s.st_size for s in files) / 2**20, 1)
 
 
 def load_questions(limit: int | None = None, answerable_only: bool = False):
@@ -193,7 +195,7 @@ def write_section(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    order = ["bench_ingest", "bench_query", "bench_peer"]
+    order = ["bench_ingest", "bench_scale", "bench_query", "bench_peer"]
     text = _ordered(text, order)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -526,9 +528,10 @@ def cli_rerun(work: Path) -> dict[str, Any]:
             "unchanged": report["unchanged"], "reported_s": report["seconds"]}
 
 
-def run_child(args: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_child(args: list[str], module: str = "eval.bench_ingest") -> tuple[dict[str, Any], dict[str, Any]]:
+    """One phase of a benchmark module in a child process: its JSON result and the CPU others used meanwhile."""
     with CpuMonitor() as monitor:
-        proc = subprocess.run([sys.executable, "-m", "eval.bench_ingest", *args], cwd=ROOT,
+        proc = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"child {' '.join(args)} failed with exit code {proc.returncode}")
