@@ -74,15 +74,45 @@ def load_model(settings):
     return Embedder(settings.embedding_model_path, settings.embedding)
 
 
-def phase_fill(work: Path, cache_file: Path) -> dict[str, Any]:
-    """Embed the real corpus once with the real model; its vectors serve every size and engine."""
+class StoredFirst:
+    """The embedder's interface, answering from an index's stored vectors where the embedded text is equal."""
+
+    def __init__(self, model, stored: dict[str, Any]):
+        self.model, self.stored = model, stored
+        self.document_input = model.document_input
+        self.embedded = self.reused = 0
+
+    def embed_documents(self, items, on_batch=None):
+        import numpy as np
+
+        from ingest.pipeline import embedded_text_sha
+
+        shas = [embedded_text_sha(item) for item in items]
+        missing = [item for item, sha in zip(items, shas, strict=True) if sha not in self.stored]
+        fresh = iter(self.model.embed_documents(missing) if missing else [])
+        self.embedded += len(missing)
+        self.reused += len(items) - len(missing)
+        return np.stack([np.asarray(self.stored[sha]) if sha in self.stored else next(fresh) for sha in shas])
+
+
+def phase_fill(work: Path, cache_file: Path, vectors_from: Path | None) -> dict[str, Any]:
+    """The real corpus's vectors, embedded once by the real model (or taken from an index of the same corpus
+    and model); they serve every size and engine."""
     from ingest.pipeline import Ingestor
     from ingest.store import open_store
 
     replicate_corpus(work / "corpus", 1)
     settings = settings_for(work, "edge")
     real = load_model(settings)
-    embedder = CachingEmbedder(real.name, real.dimension, None, {}, lambda: real)
+    stored: dict[str, Any] = {}
+    if vectors_from:
+        source = open_store(settings.qdrant.model_copy(update={"path": vectors_from}))
+        source.check(real.name, real.dimension)
+        stored = {sha: point.dense for doc_id in source.document_records()
+                  for sha, point in source.existing_vectors(doc_id).items()}
+        source.close()
+    model = StoredFirst(real, stored)
+    embedder = CachingEmbedder(real.name, real.dimension, None, {}, lambda: model)
     _ = embedder.real  # fixes the cache key template from the loaded model
     store = open_store(settings.qdrant)
     report = Ingestor(settings, store, lambda: embedder).run()
@@ -92,7 +122,8 @@ def phase_fill(work: Path, cache_file: Path) -> dict[str, Any]:
     with cache_file.open("wb") as fh:
         pickle.dump({"cache": embedder.cache, "name": embedder.name, "dimension": embedder.dimension,
                      "template": embedder._template}, fh)
-    return {"chunks": report.total_chunks, "embedded": embedder.embedded,
+    return {"chunks": report.total_chunks, "vectors_from": str(vectors_from or ""),
+            "taken_from_index": model.reused, "embedded_by_model": model.embedded,
             "embedding_s": round(embedder.model_seconds, 1)}
 
 
@@ -188,14 +219,16 @@ def ask_latency(settings, store, embedder, gold, warmup: int = 2) -> dict[str, A
             "retrieval_p95_ms": pct(server_ms, 95)}
 
 
-def benchmark(sizes: list[int], client_sizes: set[int], questions: int, keep: Path | None) -> dict[str, Any]:
+def benchmark(sizes: list[int], client_sizes: set[int], questions: int, keep: Path | None,
+              vectors_from: Path | None) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="sambruk-bench-scale-", dir=keep))
     cache_file = root / "embedding-cache.pkl"
     out: dict[str, Any] = {"date": today(), "questions": questions,
                            "machine": {"cores": os.cpu_count(), "busy_at_start": busy_processes()}, "sizes": {}}
     try:
         print("[bench_scale] embedding the corpus once (real model)", file=sys.stderr, flush=True)
-        filled, cpu = run_child(["--phase", "fill", "--work", str(root / "fill"), "--cache", str(cache_file)],
+        fill = ["--phase", "fill", "--work", str(root / "fill"), "--cache", str(cache_file)]
+        filled, cpu = run_child(fill + (["--vectors-from", str(vectors_from)] if vectors_from else []),
                                 "eval.bench_scale")
         out["embedding"] = filled | {"cpu": cpu}
         for size in sizes:
@@ -277,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", type=Path, metavar="JSON",
                         help="only rewrite the markdown section from the saved JSON output of an earlier run")
     parser.add_argument("--keep", type=Path, help="make the temp folder under this folder and keep it")
+    parser.add_argument("--vectors-from", type=Path, metavar="QDRANT_PATH",
+                        help="take the ×1 vectors from an index of the real corpus built with the same model "
+                             "(e.g. data/test/qdrant) instead of embedding the corpus once")
     parser.add_argument("--phase", choices=["fill", "run"], help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine", choices=["edge", "client"], help=argparse.SUPPRESS)
@@ -284,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase == "fill":
-        print(json.dumps(phase_fill(args.work, args.cache)))
+        print(json.dumps(phase_fill(args.work, args.cache, args.vectors_from)))
         return 0
     if args.phase == "run":
         print(json.dumps(phase_run(args.work, args.size, args.engine, args.cache, args.questions)))
@@ -295,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     client_sizes = {int(s) for s in args.client_sizes.split(",") if s.strip()}
-    out = benchmark(sizes, client_sizes, args.questions, args.keep)
+    out = benchmark(sizes, client_sizes, args.questions, args.keep, args.vectors_from)
     shown = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-md"]
     out["command"] = invocation("eval.bench_scale", shown)
     text = json.dumps(out, ensure_ascii=False, indent=1)

@@ -91,6 +91,11 @@ def fingerprint(data: bytes, catalog_entry: dict | None, settings: Settings) -> 
     return digest.hexdigest()
 
 
+def embedded_text_sha(item: TitledText) -> str:
+    """Names what a chunk's vectors were made from: equal hash, reusable vectors."""
+    return hashlib.sha256(f"{item.title}\n{item.text}".encode("utf-8")).hexdigest()
+
+
 def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: Settings) -> PreparedDocument:
     """Clean and chunk one loaded file into chunk records and the texts to embed (pure)."""
     text, page_starts = clean_pages(loaded.pages)
@@ -108,8 +113,9 @@ def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings:
         # The two innermost headings say what a chunk is about; the full path only costs tokens.
         heading = " > ".join(span.section_path[-2:])
         title = f"{meta.title} > {heading}" if heading else meta.title
-        sha = hashlib.sha256(f"{title}\n{span.text}".encode("utf-8")).hexdigest()
-        inputs.append(TitledText(title=title, text=span.text))
+        item = TitledText(title=title, text=span.text)
+        sha = embedded_text_sha(item)
+        inputs.append(item)
         shas.append(sha)
         records.append(_record(meta, ordinal, span, section, sha))
     return PreparedDocument(meta=meta, fingerprint=fp, records=records, inputs=inputs, text_shas=shas)
