@@ -1,8 +1,9 @@
 """Hybrid retrieval as llama-index components: a retriever over Qdrant and three postprocessors.
 
-The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one Qdrant query
-fused by RRF, on whichever engine the store has. The postprocessors then prefer newer documents for "today/latest" questions,
-merge neighbouring chunks of one section into one passage, and drop near-duplicates.
+The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one Qdrant query fused
+by RRF, on whichever engine the store has. The postprocessors then prefer newer documents for
+"today/latest" questions, merge neighbouring chunks of one section into one passage, and drop
+near-duplicates.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from typing import Any
 import qdrant_edge as edge
 
 from ingest.sparse import SparseVector
-from ingest.store_client import ClientEngine
 from ingest.store import (
     DENSE,
     INTEGER_FIELDS,
@@ -41,6 +40,7 @@ from ingest.store import (
     floats,
     hit_vectors,
 )
+from ingest.store_client import ClientEngine
 
 _METADATA = "collection.json"
 # The manifest shard needs some vector config; its records carry none.

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import CORPUS, ROOT, make_settings, read_corpus, write_pdf
+
 from ingest.pipeline import Ingestor
 from ingest.sparse import query_vector
 from ingest.store import DENSE, UNITS, ChunkFilter, ChunkPoint, IndexMismatch, IndexMissing, Store, open_store
@@ -176,7 +176,8 @@ def test_killed_run_recovers_to_the_same_index(ingested, tmp_path, minilm):
 
 
 def test_a_second_process_on_the_folder_gets_a_clear_error(ingested, tmp_path):
-    ingestor, _ = ingested  # holds the folder open, as a running API server does
+    held, _ = ingested
+    assert held.store.count() > 0  # this process holds the folder open, as a running API server does
     child = subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, capture_output=True, text=True,
                            env=ingest_env(tmp_path / "corpus", tmp_path / "data"))
     assert child.returncode == 2
@@ -273,7 +274,10 @@ def test_answer_unit_vectors_round_trip(tmp_path, minilm, engine):
         start += len(parts)
     store.replace_document({"doc_id": "plan"}, points, had_chunks=False)
     stored = store.existing_vectors("plan")
-    unit = lambda v: np.asarray(v) / np.linalg.norm(v, axis=-1, keepdims=True)  # noqa: E731  (cosine: stored normalised)
+
+    def unit(v):  # cosine vectors are stored normalised
+        return np.asarray(v) / np.linalg.norm(v, axis=-1, keepdims=True)
+
     for point in points:
         again = stored[point.payload["text_sha"]]
         assert np.allclose(unit(again.dense), unit(point.dense), atol=1e-5)
