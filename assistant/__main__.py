@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pydantic import ValidationError
 from rich.console import Console
 
 from assistant.settings import Settings
@@ -31,9 +32,10 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.service import InvalidRequest, ServiceUnavailable, build_assistant
 
     try:
-        assistant = build_assistant(settings)
-        answer = assistant.ask(AskRequest(question=args.question, mode=args.mode, backend=args.backend))
-    except (InvalidRequest, ServiceUnavailable) as exc:
+        # The command line is the operator: --backend sets the default rather than asking for an offered one.
+        assistant = build_assistant(settings.model_copy(update={"backend": args.backend or settings.backend}))
+        answer = assistant.ask(AskRequest(question=args.question, mode=args.mode))
+    except (InvalidRequest, ServiceUnavailable, ValidationError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
     print(answer.text)
@@ -66,7 +68,11 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if not args.no_ui:
         from ui.mount import mount_ui
 
-        mount_ui(app, settings, assistant)
+        try:
+            mount_ui(app, settings, assistant)
+        except ValueError as exc:  # a configuration the chat must not run with
+            console.print(f"[red]error:[/] {exc}")
+            return 2
     console.print(f"API docs: http://{settings.api.host}:{settings.api.port}/docs"
                   + ("" if args.no_ui else f"  ·  Chat: http://{settings.api.host}:{settings.api.port}/chat"))
     uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="info")
@@ -92,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--no-ui", action="store_true")
     sub.add_parser("llm-server", help="serve the packaged GGUF over an OpenAI-compatible API on 127.0.0.1")
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        console.print(f"[red]configuration error:[/] {exc}")
+        return 2
     handler = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "serve": cmd_serve,
                "llm-server": cmd_llm_server}[args.command]
     return handler(settings, args)

@@ -5,25 +5,37 @@ Query bounds come from the settings in create_app.)
 
 The Assistant is built once per process (the embedding model takes seconds to load) and handed
 to routes through a dependency, so tests and the UI can share one instance.
+
+Limits: a body over ``api.max_body_bytes`` is a 413 before it is read; every field has a bound
+(assistant.schemas). Requests answered by an LLM run on threads of their own
+(``api.llm_request_threads``), so a slow or hanging LLM never delays extractive answers or search.
 """
 
 
+import hmac
 import json
-import secrets
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Security
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sse_starlette import EventSourceResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import run_in_threadpool
 
-from assistant.schemas import Answer, AskRequest, DocType, Filters, Passage
+from assistant.schemas import (
+    MAX_FILTER_VALUES, Answer, AskRequest, DocType, Filters, Name, Passage, Text, Year,
+)
 from assistant.service import Assistant, InvalidRequest, ServiceUnavailable, Token
 from assistant.settings import Settings
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+_bearer = HTTPBearer(auto_error=False, description="The same API key, as `Authorization: Bearer <key>`")
+_SAFE_METHODS = ("GET", "HEAD")
+_END = object()
 
 
 def get_assistant(request: Request) -> Assistant:
@@ -33,10 +45,37 @@ def get_assistant(request: Request) -> Assistant:
     return assistant
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key_header)]) -> None:
+def require_access(
+    request: Request,
+    key: Annotated[str | None, Security(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> None:
+    """The one access rule of /v1/*: with ``api.api_key`` set, that key (``X-API-Key`` or
+    ``Authorization: Bearer``); a reading request (GET) also passes with a logged-in chat session,
+    so the chat's links to passages and original files work. Without a key the API is open."""
     expected = request.app.state.settings.api.api_key
-    if expected is not None and not secrets.compare_digest(key or "", expected.get_secret_value()):
-        raise HTTPException(status_code=401, detail="missing or wrong X-API-Key header")
+    if expected is None:
+        return
+    given = key if key is not None else (bearer.credentials if bearer else None)
+    # Header values arrive decoded as latin-1: back to their bytes, compared in constant time.
+    if given is not None and hmac.compare_digest(given.encode("latin-1"),
+                                                 expected.get_secret_value().encode()):
+        return
+    chat_user: Callable[[Request], str | None] | None = request.app.state.chat_user
+    if request.method in _SAFE_METHODS and chat_user is not None and chat_user(request):
+        return
+    raise HTTPException(status_code=401,
+                        detail="missing or wrong API key (X-API-Key or Authorization: Bearer)",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _iterate(iterator: Iterator[Any], limiter: anyio.CapacityLimiter | None) -> AsyncIterator[Any]:
+    """``iterate_in_threadpool`` on a chosen set of threads."""
+    while True:
+        item = await anyio.to_thread.run_sync(next, iterator, _END, limiter=limiter)
+        if item is _END:
+            return
+        yield item
 
 
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
@@ -47,10 +86,22 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
         title="Sambruk Assistent API",
         version="0.1.0",
         description="Answers questions about Sambruk from its own documents, with checkable citations.",
+        max_body_size=settings.api.max_body_bytes,
     )
     app.state.settings = settings
     app.state.assistant = assistant
     app.state.startup_error = startup_error
+    app.state.chat_user = None  # ui.mount sets it: the logged-in chat user of a request, or None
+    llm_threads = anyio.CapacityLimiter(settings.api.llm_request_threads)
+
+    def threads_for(assistant: Assistant, body: AskRequest) -> anyio.CapacityLimiter | None:
+        return llm_threads if assistant.uses_llm(body) else None  # None: the shared default threads
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # Without the offending input: it may be megabytes, or a lone surrogate that UTF-8 cannot encode.
+        errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest) -> JSONResponse:
@@ -64,12 +115,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     async def _not_found(_: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse(status_code=404, content={"detail": str(exc).strip("'\"")})
 
-    v1 = [Depends(require_api_key)]
+    v1 = [Depends(require_access)]
 
     @app.post("/v1/ask", response_model=Answer, dependencies=v1, tags=["answers"])
     async def ask(body: AskRequest, assistant: AssistantDep) -> Answer:
         """A grounded answer with numbered citations, or a refusal with possibly related sources."""
-        return await run_in_threadpool(assistant.ask, body)
+        return await anyio.to_thread.run_sync(assistant.ask, body, limiter=threads_for(assistant, body))
 
     @app.post("/v1/chat", dependencies=v1, tags=["answers"])
     async def chat(body: AskRequest, assistant: AssistantDep) -> EventSourceResponse:
@@ -78,7 +129,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
 
         async def events() -> AsyncIterator[dict]:
             try:
-                async for event in iterate_in_threadpool(assistant.stream(body)):
+                async for event in _iterate(assistant.stream(body), threads_for(assistant, body)):
                     if isinstance(event, Token):
                         yield {"event": "token", "data": json.dumps({"text": event.text}, ensure_ascii=False)}
                     else:
@@ -91,15 +142,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     @app.get("/v1/search", response_model=list[Passage], dependencies=v1, tags=["retrieval"])
     async def search(
         assistant: AssistantDep,
-        q: Annotated[str, Query(min_length=1, max_length=settings.api.max_question_chars)],
-        top_k: Annotated[int, Query(ge=1, le=50)] = settings.retrieval.top_k,
-        doc_type: Annotated[list[DocType] | None, Query()] = None,
-        organisation: Annotated[list[str] | None, Query()] = None,
-        doc_id: Annotated[list[str] | None, Query()] = None,
-        year_from: int | None = None,
-        year_to: int | None = None,
+        q: Annotated[Text, Query(min_length=1, max_length=settings.api.max_question_chars)],
+        top_k: Annotated[int, Query(ge=1, le=settings.retrieval.max_top_k)] = settings.retrieval.top_k,
+        doc_type: Annotated[list[DocType] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
+        organisation: Annotated[list[Name] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
+        doc_id: Annotated[list[Name] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
+        year_from: Annotated[Year | None, Query()] = None,
+        year_to: Annotated[Year | None, Query()] = None,
     ) -> list[Passage]:
-        """Retrieval only: ranked passages with their fused score and cosine similarity."""
+        """Retrieval only: at most `top_k` ranked passages (fewer when neighbouring chunks merge or
+        near-duplicates drop) with their fused score and cosine similarity."""
         if not q.strip():
             raise InvalidRequest("the query is empty")
         filters = Filters(doc_types=doc_type or [], organisations=organisation or [], doc_ids=doc_id or [],
@@ -116,8 +168,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None, startup_e
     async def passage(
         doc_id: str,
         assistant: AssistantDep,
-        start: Annotated[int, Query(ge=0)],
-        end: Annotated[int, Query(ge=1)],
+        start: Annotated[int, Query(ge=0, le=2**31)],
+        end: Annotated[int, Query(ge=1, le=2**31)],
         context: Annotated[int, Query(ge=0, le=5000)] = 600,
     ) -> dict:
         """A cited span with its surrounding text, for checking a citation."""

@@ -19,6 +19,18 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _SHORT_QUESTION_WORDS = 7
+# Interrogatives that ask for a figure or a date, and for several things: the grammar of a question,
+# in both languages, not words of any document.
+_QUANTITY = re.compile(
+    r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|när|how many|how much|"
+    r"how large|how big|how long|number of|what year|which year|when)\b", re.IGNORECASE,
+)
+_LIST = re.compile(
+    r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
+    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?\w+s\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_][\w-]*")
 
 
 def wants_latest(question: str) -> bool:
@@ -42,3 +54,20 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2) -> 
         return question
     earlier = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     return " ".join([*earlier[-max_turns:], question])
+
+
+def asks_quantity(question: str) -> bool:
+    """"How many", "when": the answer is a figure or a date."""
+    return bool(_QUANTITY.search(question))
+
+
+def asks_list(question: str) -> bool:
+    """"Vilka ...", "Which services ...": the answer is several things."""
+    return bool(_LIST.search(question))
+
+
+def names_in(question: str) -> list[str]:
+    """Proper names the question asks about: capitalised words after the first, and acronyms."""
+    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)]
+    return [w for i, w in enumerate(words)
+            if sum(c.isupper() for c in w) > 1 or (i > 0 and w[:1].isupper())]

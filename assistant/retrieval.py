@@ -19,7 +19,7 @@ from pydantic import ConfigDict, PrivateAttr
 from assistant.schemas import Filters, Passage
 from ingest.embedding import Embedder
 from ingest.sparse import analyze, query_vector
-from ingest.store import DENSE, ChunkFilter, Store
+from ingest.store import DENSE, UNITS, ChunkFilter, Store
 
 _NODE_META_EXCLUDE = ("text", "text_sha")
 
@@ -50,7 +50,7 @@ class HybridRetriever(BaseRetriever):
         dense = np.asarray(query_bundle.embedding or self._embedder.embed_query(query), dtype=np.float32)
         points = self._store.hybrid_search(
             dense, query_vector(query), limit=self._limit, prefetch_limit=self._prefetch_limit,
-            flt=self._filter, with_vectors=[DENSE], sparse_weight=self._sparse_weight,
+            flt=self._filter, with_vectors=(DENSE, UNITS), sparse_weight=self._sparse_weight,
         )
         nodes = []
         for point in points:
@@ -58,6 +58,9 @@ class HybridRetriever(BaseRetriever):
             similarity = float(vector @ dense / (np.linalg.norm(vector) * np.linalg.norm(dense) or 1.0))
             metadata = {k: v for k, v in point.payload.items() if k not in _NODE_META_EXCLUDE}
             metadata["similarity"] = similarity
+            units = np.asarray(point.vector[UNITS], dtype=np.float32)
+            metadata["unit_vectors"] = units
+            metadata["unit_scores"] = units @ dense  # both normalised: the cosine answers rank units by
             node = TextNode(id_=str(point.id), text=point.payload["text"], metadata=metadata)
             nodes.append(NodeWithScore(node=node, score=point.score))
         return nodes
@@ -148,7 +151,12 @@ def _join(a: TextNode, b: TextNode) -> TextNode:
     else:
         text = first.text + second.text[f["end"] - s["start"]:]
     meta = dict(f)
+    seen = {tuple(u[:2]) for u in f["units"]}
+    extra = [k for k, u in enumerate(s["units"]) if tuple(u[:2]) not in seen]  # the overlap is in both
     meta.update(
+        units=[*f["units"], *(s["units"][k] for k in extra)],
+        unit_vectors=np.concatenate([f["unit_vectors"], s["unit_vectors"][extra]]),
+        unit_scores=np.concatenate([f["unit_scores"], s["unit_scores"][extra]]),
         start=f["start"], end=max(f["end"], s["end"]),
         ordinal_first=min(f.get("ordinal_first", f["ordinal"]), s.get("ordinal_first", s["ordinal"])),
         ordinal_last=max(f.get("ordinal_last", f["ordinal"]), s.get("ordinal_last", s["ordinal"])),
@@ -163,7 +171,8 @@ def to_passage(node: NodeWithScore) -> Passage:
     meta = node.node.metadata
     return Passage(
         **{k: meta[k] for k in ("doc_id", "file", "title", "doc_type", "organisation", "date", "year",
-                                "language", "section", "page", "start", "end", "similarity") if k in meta},
+                                "language", "section", "page", "start", "end", "similarity", "units",
+                                "unit_vectors", "unit_scores") if k in meta},
         chunk_ids=meta.get("chunk_ids", [meta["chunk_id"]]),
         text=node.node.get_content(),
         score=float(node.score or 0.0),
@@ -175,6 +184,7 @@ def retrieve_passages(
     embedder: Embedder,
     query: str,
     *,
+    query_embedding: Sequence[float] | None = None,
     filters: Filters,
     top_k: int,
     prefetch_k: int,
@@ -184,10 +194,12 @@ def retrieve_passages(
     postprocessors: Sequence[BaseNodePostprocessor] = (),
 ) -> list[Passage]:
     """Ranked, merged, de-duplicated passages: the evidence an answer may cite."""
-    # Fetch more chunks than passages wanted: merging and de-duplication shrink the list.
-    retriever = HybridRetriever(store, embedder, limit=max(top_k * 3, 12), prefetch_limit=prefetch_k,
+    # Fetch more chunks than passages wanted: merging and de-duplication shrink the list. The fusion
+    # returns at most what the prefetches found, so they fetch at least that many.
+    limit = max(top_k * 3, 12)
+    retriever = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
                                 flt=qdrant_filter(filters), sparse_weight=sparse_weight)
-    bundle = QueryBundle(query)
+    bundle = QueryBundle(query, embedding=list(query_embedding) if query_embedding is not None else None)
     nodes = retriever.retrieve(bundle)
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
     if years:

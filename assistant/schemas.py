@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 DocType = Literal["verksamhetsberättelse", "verksamhetsplan", "presentation", "protokoll", "övrigt"]
 Language = Literal["sv", "en"]
 Mode = Literal["answer", "draft"]
 Backend = Literal["extractive", "openai", "local"]
+
+# Hard bounds of a request, whatever the settings say: what one request may make the server hold.
+# (The question's length and the history budget are settings: api.max_question_chars, max_history_*.)
+MAX_MESSAGE_CHARS = 20_000
+MAX_HISTORY_MESSAGES = 100
+MAX_FILTER_VALUES = 50
+MAX_NAME_CHARS = 200
+MIN_YEAR, MAX_YEAR = 0, 9999
+
+# C0 controls other than tab and line breaks, DEL, and lone UTF-16 surrogates (valid JSON escapes
+# that are no text at all): people do not write them, and they break encoders further down.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _plain_text(value: str) -> str:
+    found = _NOT_TEXT.search(value)
+    if found:
+        raise ValueError(f"contains the control character or lone surrogate U+{ord(found.group()):04X} "
+                         f"at position {found.start()}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_plain_text)]
+Name = Annotated[str, Field(max_length=MAX_NAME_CHARS), AfterValidator(_plain_text)]
+Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
 
 
 class DocumentMeta(BaseModel):
@@ -36,6 +62,8 @@ class ChunkRecord(DocumentMeta):
     start: int
     end: int
     text: str
+    # Answer units (ingest.segmenting): document offsets, kind, heading level; one vector each in Qdrant.
+    units: list[tuple[int, int, str, int]] = []
 
 
 class Passage(DocumentMeta):
@@ -49,6 +77,11 @@ class Passage(DocumentMeta):
     text: str
     score: float  # fused rank score (RRF), comparable within one query only
     similarity: float = 0.0  # cosine of query and passage embeddings: an absolute relevance signal
+    units: list[tuple[int, int, str, int]] = Field(default_factory=list, exclude=True)  # as in ChunkRecord
+    # Per unit: its normalised vector (numpy, units x dim) and its cosine to the question, computed
+    # with the query vector retrieval already had. Internal evidence, never serialised.
+    unit_vectors: Any = Field(default=None, exclude=True, repr=False)
+    unit_scores: Any = Field(default=None, exclude=True, repr=False)
 
 
 class Citation(BaseModel):
@@ -86,20 +119,21 @@ class Answer(BaseModel):
 
 class Message(BaseModel):
     role: Literal["user", "assistant"] = "user"
-    content: str
+    content: Annotated[str, Field(max_length=MAX_MESSAGE_CHARS), AfterValidator(_plain_text)]
 
 
 class Filters(BaseModel):
-    doc_types: list[DocType] = []
-    organisations: list[str] = []
-    doc_ids: list[str] = []
-    year_from: int | None = None
-    year_to: int | None = None
+    doc_types: list[DocType] = Field(default=[], max_length=MAX_FILTER_VALUES)
+    organisations: list[Name] = Field(default=[], max_length=MAX_FILTER_VALUES)
+    doc_ids: list[Name] = Field(default=[], max_length=MAX_FILTER_VALUES)
+    year_from: Year | None = None
+    year_to: Year | None = None
 
 
 class AskRequest(BaseModel):
-    question: str
-    history: list[Message] = []
+    question: Text
+    history: list[Message] = Field(default=[], max_length=MAX_HISTORY_MESSAGES,
+                                   description="The conversation so far, oldest first; its last turns are read")
     filters: Filters = Filters()
     mode: Mode = "answer"
     backend: Backend | None = None

@@ -2,19 +2,25 @@
 
 Retrieval, the chosen backend, then grounding: every ``[n]`` must resolve to a retrieved passage,
 otherwise the LLM answer is replaced by the extractive one. An unreachable LLM degrades to the
-extractive answer (flagged), never to an error; an unreachable Qdrant is a ServiceUnavailable.
+extractive answer (flagged), never to an error; an unreachable Qdrant, or an index not built yet,
+is a ServiceUnavailable; bad input is an InvalidRequest, never reported as an outage.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply
+from assistant.answering.evidence import select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -27,10 +33,15 @@ from assistant.answering.prompts import REFUSAL, is_refusal
 from assistant.language import detect_language
 from assistant.query import contextualize, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
-from assistant.schemas import Answer, AskRequest, Backend, Filters, Passage, Timings
+from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
 from ingest.embedding import Embedder
 from ingest.store import IndexMismatch, IndexMissing, IndexUnavailable, Store, open_store
+
+
+# How a remote Qdrant fails in transport (qdrant-client wraps httpx errors in ResponseHandlingException).
+_QDRANT_DOWN = (ResponseHandlingException, httpx.TransportError, ConnectionError, TimeoutError)
+_RUN_INGEST = "the index holds no collection yet: run `python -m ingest` first"
 
 
 class InvalidRequest(ValueError):
@@ -67,13 +78,20 @@ class Assistant:
         backend = request.backend or self.settings.backend
         if backend not in self.backends:
             raise InvalidRequest(
-                f"backend '{backend}' is not configured here; available: {', '.join(sorted(self.backends))}"
+                f"backend '{backend}' is not offered here; available: {', '.join(sorted(self.backends))} "
+                "(the operator offers more with the setting selectable_backends)"
             )
-        history = request.history[-2 * self.settings.api.max_history_turns:]
+        history = within_budget(request.history[-2 * self.settings.api.max_history_turns:],
+                                self.settings.api.max_history_chars)
         return request.model_copy(update={"question": question, "history": history})
 
+    def uses_llm(self, request: AskRequest) -> bool:
+        """Whether answering waits on an LLM endpoint (the API serves those on threads of their own)."""
+        return (request.backend or self.settings.backend) != "extractive"
+
     def validate_filters(self, filters: Filters) -> None:
-        if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+        year_from, year_to = filters.year_from, filters.year_to
+        if year_from is not None and year_to is not None and year_from > year_to:
             raise InvalidRequest(f"year_from {filters.year_from} is after year_to {filters.year_to}")
         if not (filters.doc_ids or filters.organisations):
             return
@@ -101,15 +119,34 @@ class Assistant:
                prefer_latest: bool = False, years: list[int] | None = None) -> list[Passage]:
         settings = self.settings.retrieval
         english = detect_language(query) == "en"
-        try:
+        with self._index_errors():
             return retrieve_passages(
                 self.store, self.embedder, query, filters=filters, top_k=top_k or settings.top_k,
                 prefetch_k=settings.prefetch_k, prefer_latest=prefer_latest, years=years or (),
                 sparse_weight=settings.sparse_weight_english if english else settings.sparse_weight,
             )
+
+    @contextmanager
+    def _index_errors(self) -> Iterator[None]:
+        """Qdrant down or no index yet: 503 with what to do. Anything else is a bug and stays one (500)."""
+        try:
+            yield
         except (IndexMissing, IndexMismatch) as exc:
             raise ServiceUnavailable(str(exc)) from exc
-        except Exception as exc:  # transport errors of a remote Qdrant surface as many types
+        except _QDRANT_DOWN as exc:
+            raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
+        except (ValueError, UnexpectedResponse) as exc:
+            # Local mode says a missing collection with a ValueError, a server with a 404.
+            if not self._collection_exists():
+                raise ServiceUnavailable(_RUN_INGEST) from exc
+            if isinstance(exc, UnexpectedResponse) and (exc.status_code or 500) >= 500:
+                raise ServiceUnavailable(f"the search index (Qdrant) failed: {exc}") from exc
+            raise
+
+    def _collection_exists(self) -> bool:
+        try:
+            return self.store.exists()
+        except _QDRANT_DOWN as exc:
             raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
 
     # -- answering ------------------------------------------------------------------------------
@@ -131,11 +168,12 @@ class Assistant:
         language = detect_language(request.question)
         backend_name: Backend = request.backend or self.settings.backend
         backend = self.backends[backend_name]
+        evidence = select(request.question, passages, self.settings.answer)
         pieces: list[str] = []
         first_token_ms = None
         degraded = False
         try:
-            for piece in backend.stream(request.question, passages, language=language,
+            for piece in backend.stream(request.question, passages, evidence, language=language,
                                         history=request.history, mode=request.mode):
                 if first_token_ms is None:
                     first_token_ms = (time.perf_counter() - started) * 1000
@@ -146,7 +184,7 @@ class Assistant:
         text = "".join(pieces).strip()
         if backend is not self._extractive and (degraded or self._needs_repair(text, passages)):
             # The LLM was down, or cited what it was not given: the extractive answer is always grounded.
-            text = "".join(self._extractive.stream(request.question, passages, language=language,
+            text = "".join(self._extractive.stream(request.question, passages, evidence, language=language,
                                                    history=request.history)).strip()
             backend_name, degraded = "extractive", True
         refused = not passages or is_refusal(text)
@@ -173,10 +211,8 @@ class Assistant:
 
     # -- documents and passages -----------------------------------------------------------------
     def _document_records(self) -> dict[str, dict[str, Any]]:
-        try:
+        with self._index_errors():
             return self.store.document_records()
-        except Exception as exc:
-            raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
 
     def documents(self) -> list[dict[str, Any]]:
         keys = ("doc_id", "file", "title", "doc_type", "organisation", "date", "year", "language", "chunks",
@@ -226,6 +262,18 @@ class Assistant:
         return checks
 
 
+def within_budget(history: Sequence[Message], max_chars: int) -> list[Message]:
+    """The newest messages whose lengths add up to at most ``max_chars`` (older context goes first)."""
+    kept: list[Message] = []
+    used = 0
+    for message in reversed(history):
+        used += len(message.content)
+        if used > max_chars:
+            break
+        kept.append(message)
+    return kept[::-1]
+
+
 def document_text(chunks: list[dict[str, Any]]) -> str:
     """The cleaned document text, reassembled from chunk spans (whitespace-only gaps padded)."""
     buffer: list[str] = []
@@ -245,20 +293,25 @@ def build_assistant(settings: Settings, *, store: Store | None = None, embedder:
     """Wire the assistant from settings; the store and embedder can be shared (tests, eval)."""
     if store is None:
         try:
-            store = open_store(settings.qdrant)
-        except IndexUnavailable as exc:
+            store = open_store(settings.qdrant, create=False)
+        except (IndexUnavailable, IndexMissing) as exc:
             raise ServiceUnavailable(str(exc)) from exc
     embedder = embedder or Embedder(settings.embedding_model_path, settings.embedding)
     if store.exists():
         store.check(embedder.name, embedder.dimension)
-    backends: dict[str, AnswerBackend] = {
-        "extractive": ExtractiveBackend(),
-        "openai": OpenAIBackend(settings.llm, name="openai"),
-        "local": OpenAIBackend(
-            settings.llm.model_copy(
-                update={"base_url": f"http://{settings.local_llm.host}:{settings.local_llm.port}/v1"}
-            ),
+    local = settings.local_llm
+    available: dict[str, Callable[[], AnswerBackend]] = {
+        "extractive": ExtractiveBackend,
+        "openai": lambda: OpenAIBackend(settings.llm, name="openai"),
+        "local": lambda: OpenAIBackend(
+            settings.llm.model_copy(update={
+                "base_url": f"http://{local.host}:{local.port}/v1",
+                "first_token_timeout_s": local.first_token_timeout_s, "deadline_s": local.deadline_s,
+            }),
             name="local",
         ),
     }
+    # Only what a request may pick: extractive (the fallback), the default, and those the operator offers.
+    offered = {"extractive", settings.backend, *settings.selectable_backends}
+    backends: dict[str, AnswerBackend] = {name: make() for name, make in available.items() if name in offered}
     return Assistant(settings, store, embedder, backends)

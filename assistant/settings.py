@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,6 +63,8 @@ class ChunkSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     top_k: int = 6
+    # The most passages GET /v1/search returns; a larger top_k is a 422, not a silent cap.
+    max_top_k: int = 20
     prefetch_k: int = 40
     # Weight of the BM25 ranking in the fusion. English questions meet Swedish text, where BM25
     # matches little but noise, so they lean on the multilingual dense ranking.
@@ -70,16 +72,38 @@ class RetrievalSettings(BaseModel):
     sparse_weight_english: float = 0.3
 
 
+class AnswerSettings(BaseModel):
+    """How evidence is chosen (assistant/answering/evidence.py): every tuning value of the answer layer.
+
+    Chosen on eval/gold/dev.jsonl only (`python -m eval tune`), reported on test.jsonl; each comment
+    gives the dev figure that chose it.
+    """
+
+    min_similarity: float = 0.45  # best unit cosine under this: refuse
+    margin: float = 0.06  # units within this cosine of the best one are candidates
+    figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind
+    document_margin: float = 0.04  # another document's best unit this close is heard too
+    list_margin: float = 0.08  # list entries within this cosine of the best entry
+    heading_opening: int = 2  # a heading entry is judged by itself and this many units under it
+    min_unit_chars: int = 15  # shorter units ("Beslut", "152") say nothing on their own
+    max_units: int = 3
+    max_chars: int = 450
+    max_items: int = 12
+
+
 class LLMSettings(BaseModel):
     base_url: str = "http://127.0.0.1:8081/v1"
     model: str = "qwen2.5-coder-1.5b-instruct"
     api_key: SecretStr = SecretStr("not-needed")
-    timeout_s: float = 120.0
+    # Overall deadlines of one answer: no first token within first_token_timeout_s, or no complete
+    # answer within deadline_s, and the extractive answer is given instead (flagged degraded).
+    # They hold however the endpoint stalls: silence, or keep-alive comments trickling forever.
+    first_token_timeout_s: float = 20.0
+    deadline_s: float = 30.0
+    # Answers generated at once per LLM backend; a request waits for a slot within its first-token deadline.
+    max_concurrent: int = 8
     max_tokens: int = 220
     temperature: float = 0.1
-    # Passages given to the LLM; small on CPU, where each prompt token costs ~30 ms.
-    context_passages: int = 3
-    context_chars: int = 1500
 
 
 class LocalLLMSettings(BaseModel):
@@ -89,19 +113,47 @@ class LocalLLMSettings(BaseModel):
     port: int = 8081
     n_ctx: int = 4096
     threads: int = 2
+    # On CPU the prompt alone takes tens of seconds (~30 ms a prompt token on 2 cores): these deadlines
+    # replace the llm ones for the local backend.
+    first_token_timeout_s: float = 90.0
+    deadline_s: float = 150.0
 
 
 class APISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
+    # Required on /v1/* (X-API-Key or Authorization: Bearer) when set; also makes the chat login mandatory.
     api_key: SecretStr | None = None
     max_question_chars: int = 2000
+    # History: only the last max_history_turns question/answer pairs are read, and of those only the
+    # newest messages that fit in max_history_chars (older ones are dropped, not rejected).
     max_history_turns: int = 6
+    max_history_chars: int = 12000
+    # Any larger request body is refused with 413 before it is read.
+    max_body_bytes: int = 256 * 1024
+    # Threads serving requests answered by an LLM, apart from the pool that serves everything else,
+    # so that requests waiting on a slow LLM never hold up extractive answers, search or /readyz
+    # (beyond this many at once, LLM requests wait for one of these threads).
+    llm_request_threads: int = 64
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("SAMBRUK_API__API_KEY is empty: unset it to run without a key, or set a key")
+        return value
+
+
+class IngestSettings(BaseModel):
+    # A .txt/.md file above this size is reported as failed instead of embedded for hours.
+    max_text_file_bytes: int = 5_000_000
 
 
 class UISettings(BaseModel):
-    # Chat login, "name:password,name2:password2"; empty turns login (and with it chat history) off.
-    users: str = "sambruk:sambruk"
+    # Chat login, "name:password,name2:password2". Unset: the user "sambruk" with a password generated
+    # at first start into <data_dir>/chat_password (printed then). Empty: no login and no chat history,
+    # refused when api.api_key is set (the chat would open what the key protects).
+    users: str | None = None
 
 
 class Settings(BaseSettings):
@@ -117,14 +169,20 @@ class Settings(BaseSettings):
     models_dir: Path = Field(default_factory=_default_models_dir)
 
     backend: Literal["extractive", "openai", "local"] = "extractive"
+    # The backends a request (API or chat) may name besides the default `backend` above; extractive is
+    # always offered, it is the fallback. An LLM backend costs seconds of a shared resource per request,
+    # so the operator offers it by listing it here (SAMBRUK_SELECTABLE_BACKENDS='["openai"]').
+    selectable_backends: list[Literal["extractive", "openai", "local"]] = []
 
     embedding: EmbeddingSettings = EmbeddingSettings()
     qdrant: QdrantSettings = QdrantSettings()
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     local_llm: LocalLLMSettings = LocalLLMSettings()
     api: APISettings = APISettings()
+    ingest: IngestSettings = IngestSettings()
     ui: UISettings = UISettings()
 
     @classmethod

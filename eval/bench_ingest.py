@@ -195,7 +195,7 @@ def write_section(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    order = ["bench_ingest", "bench_scale", "bench_query", "bench_peer"]
+    order = ["bench_ingest", "bench_scale", "bench_query", "bench_load", "bench_peer"]
     text = _ordered(text, order)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -230,20 +230,21 @@ _TITLE_MARK, _TEXT_MARK = "\x00TITLE\x00", "\x00TEXT\x00"
 
 
 class CachingEmbedder:
-    """Stands in for ``ingest.embedding.Embedder`` in the Ingestor: vectors of inputs already embedded
-    come from a cache keyed by the exact embedded input text; the rest go to the real model (loaded
-    only on the first miss) and are timed. Time spent inside embed_documents is recorded either way."""
+    """Stands in for ``ingest.embedding.Embedder`` in the Ingestor: the chunk and unit vectors of inputs
+    already embedded come from a cache keyed by the exact embedded input text and its unit spans; the rest
+    go to the real model (loaded only on the first miss) and are timed. Time spent inside
+    embed_with_units is recorded either way."""
 
     def __init__(self, name: str, dimension: int, template: str | None,
-                 cache: dict[str, Any], load_real: Callable[[], Any]):
+                 cache: dict[Any, Any], load_real: Callable[[], Any]):
         self.name, self.dimension = name, dimension
         self.cache = cache
         self._template = template
         self._load_real = load_real
         self._real = None
         self.embedded = self.hits = 0
-        self.model_seconds = 0.0  # inside the real model's embed_documents
-        self.total_seconds = 0.0  # inside embed_documents, model and cache together
+        self.model_seconds = 0.0  # inside the real model's embed_with_units
+        self.total_seconds = 0.0  # inside embed_with_units, model and cache together
 
     @property
     def real(self):
@@ -260,25 +261,26 @@ class CachingEmbedder:
             assert key == self._real.document_input(item), "cache key differs from the embedded input"
         return key
 
-    def embed_documents(self, items, on_batch=None):
+    def embed_with_units(self, items, units, on_batch=None):
         import numpy as np
 
         started = time.perf_counter()
-        keys = [self.key(item) for item in items]
+        keys = [(self.key(item), tuple(map(tuple, spans))) for item, spans in zip(items, units, strict=True)]
         missing = [i for i, k in enumerate(keys) if k not in self.cache]
         if missing:
             t = time.perf_counter()
-            fresh = self.real.embed_documents([items[i] for i in missing])
+            dense, unit_vectors = self.real.embed_with_units([items[i] for i in missing], [units[i] for i in missing])
             self.model_seconds += time.perf_counter() - t
-            for i, vector in zip(missing, fresh, strict=True):
-                self.cache[keys[i]] = vector
+            for k, i in enumerate(missing):
+                self.cache[keys[i]] = (dense[k], unit_vectors[k])
             self.embedded += len(missing)
         self.hits += len(items) - len(missing)
-        out = np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
+        pairs = [self.cache[k] for k in keys]
+        dense = np.stack([d for d, _ in pairs]) if pairs else np.zeros((0, self.dimension), np.float32)
         if on_batch:
             on_batch(len(items))
         self.total_seconds += time.perf_counter() - started
-        return out
+        return dense, [u for _, u in pairs]
 
 
 def _titled(title: str, text: str):

@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         process, url, start_s = start_server()
     try:
         llm = settings.llm.model_copy(update={"base_url": url})
-        client = openai.OpenAI(base_url=url, api_key=llm.api_key.get_secret_value(), timeout=llm.timeout_s,
-                               max_retries=0)
+        client = openai.OpenAI(base_url=url, api_key=llm.api_key.get_secret_value(),
+                               timeout=settings.local_llm.deadline_s, max_retries=0)
         retrieve, source = passage_source(settings, args.fixed)
         load_before = os.getloadavg()[0]
         rows = []

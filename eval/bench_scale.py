@@ -77,22 +77,26 @@ def load_model(settings):
 class StoredFirst:
     """The embedder's interface, answering from an index's stored vectors where the embedded text is equal."""
 
-    def __init__(self, model, stored: dict[str, Any]):
+    def __init__(self, model, stored: dict[str, tuple[Any, Any]]):
         self.model, self.stored = model, stored
         self.document_input = model.document_input
         self.embedded = self.reused = 0
 
-    def embed_documents(self, items, on_batch=None):
+    def embed_with_units(self, items, units, on_batch=None):
         import numpy as np
 
         from ingest.pipeline import embedded_text_sha
 
         shas = [embedded_text_sha(item) for item in items]
-        missing = [item for item, sha in zip(items, shas, strict=True) if sha not in self.stored]
-        fresh = iter(self.model.embed_documents(missing) if missing else [])
+        missing = [i for i, sha in enumerate(shas) if sha not in self.stored]
+        fresh: dict[int, tuple[Any, Any]] = {}
+        if missing:
+            dense, unit_vectors = self.model.embed_with_units([items[i] for i in missing], [units[i] for i in missing])
+            fresh = {i: (dense[k], unit_vectors[k]) for k, i in enumerate(missing)}
         self.embedded += len(missing)
         self.reused += len(items) - len(missing)
-        return np.stack([np.asarray(self.stored[sha]) if sha in self.stored else next(fresh) for sha in shas])
+        pairs = [fresh[i] if i in fresh else self.stored[sha] for i, sha in enumerate(shas)]
+        return np.stack([np.asarray(d) for d, _ in pairs]), [np.asarray(u, dtype=np.float32) for _, u in pairs]
 
 
 def phase_fill(work: Path, cache_file: Path, vectors_from: Path | None) -> dict[str, Any]:
@@ -108,8 +112,8 @@ def phase_fill(work: Path, cache_file: Path, vectors_from: Path | None) -> dict[
     if vectors_from:
         source = open_store(settings.qdrant.model_copy(update={"path": vectors_from}))
         source.check(real.name, real.dimension)
-        stored = {sha: point.dense for doc_id in source.document_records()
-                  for sha, point in source.existing_vectors(doc_id).items()}
+        stored = {sha: (dense, units) for doc_id in source.document_records()
+                  for sha, (dense, _, units) in source.existing_vectors(doc_id).items()}
         source.close()
     model = StoredFirst(real, stored)
     embedder = CachingEmbedder(real.name, real.dimension, None, {}, lambda: model)

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 
 from assistant.schemas import Answer, AskRequest, Backend, Message, Passage
+from eval import thresholds
 from eval.scoring import (
     METRIC_KEYS,
     Evidence,
@@ -132,7 +133,7 @@ def _fmt(value: float | int | None) -> str:
 
 def _group_table(groups: dict[str, dict], label: str) -> list[str]:
     columns = ("questions", "retrieval_hit_at_5", "retrieval_mrr", "answer_accuracy", "refusal_recall",
-               "citation_support_rate", "latency_p50_ms")
+               "citation_support_rate", "answer_chars_p50", "latency_p50_ms")
     lines = [f"| {label} | " + " | ".join(columns) + " |", "|" + "---|" * (len(columns) + 1)]
     lines += [f"| {name} | " + " | ".join(_fmt(m[c]) for c in columns) + " |" for name, m in groups.items()]
     return lines
@@ -223,12 +224,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="answer backend; default: the configured one (SAMBRUK_BACKEND / sambruk.toml)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--check", type=Path,
-                        help="thresholds JSON; exit 1 when a metric misses its threshold")
+                        help="thresholds JSON (eval/thresholds.json); exit 1 when a metric misses its limit")
+    parser.add_argument("--split",
+                        help="the split whose limits --check applies; default: the gold file's stem")
 
 
 def main(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     questions = load_gold(args.gold, args.limit)
+    try:
+        limits = thresholds.for_split(args.check, args.split or args.gold.stem) if args.check else None
+    except KeyError as exc:
+        console.print(f"[red]error:[/] {exc.args[0]}")
+        return 2
     # Imported here: the service loads torch and the embedding model stack, which the pure parts don't need.
     from assistant.service import ServiceUnavailable, build_assistant
     from assistant.settings import Settings
@@ -246,8 +254,8 @@ def main(args: argparse.Namespace) -> int:
     metrics = write_outputs(args.out, results, label)
     console.print(" ".join(f"{k}={_fmt(metrics[k])}" for k in METRIC_KEYS))
     console.print(f"wrote {args.out}/metrics.json, report.md, results.jsonl, chart.png")
-    if args.check:
-        failures = check_thresholds(metrics, json.loads(args.check.read_text(encoding="utf-8")))
+    if limits is not None:
+        failures = check_thresholds(metrics, limits)
         for line in failures:
             console.print(f"[red]threshold missed:[/] {line}")
         if failures:

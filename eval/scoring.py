@@ -1,7 +1,9 @@
 """Pure scoring for the gold-set evaluation.
 
-``norm_words``, ``covers`` and ``contains_all`` follow the reference peer (../shared/peer) to the letter,
-so that the assistant's figures and the peer's are computed by the same rule and can be compared.
+``norm_words`` and ``covers`` follow the reference peer (../shared/peer) to the letter, so that retrieval
+figures of the assistant and the peer are computed by the same rule and can be compared. ``missing_terms``
+is stricter than the peer's substring test: a must-include term matches whole words, so "95" is not found
+in "1995" (see its docstring).
 """
 
 from __future__ import annotations
@@ -21,11 +23,22 @@ METRIC_KEYS = (
     "refusal_recall",
     "citation_valid_rate",
     "citation_support_rate",
+    "answer_chars_p50",
     "latency_p50_ms",
     "latency_p95_ms",
     "questions",
 )
 
+# Upper bounds in a thresholds file; every other metric is a lower bound. A short answer is a limit so that
+# accuracy cannot be bought with length.
+UPPER_BOUND_KEYS = ("answer_chars_p50", "latency_p50_ms", "latency_p95_ms")
+
+# A term word of at least this many letters also matches an answer word it begins (Swedish inflection and
+# compounds: "Provisum" in "Provisums", "Hamburg" in "Hamburgundantaget", "UKA" in "UKAA"); shorter words
+# ("AI", "HR") and anything with a digit must match whole.
+_MIN_PREFIX_LETTERS = 3
+
+_THOUSANDS = re.compile(r"(?<!\d)\d{1,3}(?:[\s,.]\d{3})+(?!\d)")
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
@@ -49,14 +62,44 @@ def contains_all(answer: str, must_include: Iterable[str]) -> bool:
     return not missing_terms(answer, must_include)
 
 
-def missing_terms(answer: str, must_include: Iterable[str]) -> list[str]:
-    """The must-include strings whose normalised words do not appear, in order, in the answer.
+def term_words(text: str) -> list[str]:
+    """Word tokens for must-include matching: case, width and accents folded, thousands groups joined.
 
-    A plain substring test on the space-joined words (as the peer does), so an inflected Swedish form
-    ("Provisums", "budgeten") still counts for its stem.
+    Unlike norm_words, only a real thousands grouping is joined (a lead of one to three digits, then groups
+    of three), so "19 543 661" becomes one word but "2021 109 medlemmar" stays a year and a count.
     """
-    joined = " ".join(norm_words(answer))
-    return [m for m in must_include if " ".join(norm_words(m)) not in joined]
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _THOUSANDS.sub(lambda m: re.sub(r"\D", "", m.group()), text)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.findall(r"\w+", text)
+
+
+def _word_matches(term_word: str, answer_word: str, *, last: bool) -> bool:
+    if term_word == answer_word:
+        return True
+    return last and term_word.isalpha() and len(term_word) >= _MIN_PREFIX_LETTERS and answer_word.startswith(
+        term_word
+    )
+
+
+def _holds_term(words: Sequence[str], term: Sequence[str]) -> bool:
+    n = len(term)
+    return any(
+        all(_word_matches(t, w, last=i == n - 1) for i, (t, w) in enumerate(zip(term, words[at:at + n])))
+        for at in range(len(words) - n + 1)
+    )
+
+
+def missing_terms(answer: str, must_include: Iterable[str]) -> list[str]:
+    """The must-include terms whose words do not appear, consecutively and whole, in the answer.
+
+    Case, width and accents are ignored and thousands groups joined (term_words), so "19 543 661" matches
+    "19 543 661 kr" with plain or no-break spaces. Numbers match whole: "95" is not in "1995" nor "950".
+    Only the term's last word, when it is letters only and at least three long, may match the start of an
+    answer word, so Swedish inflections and compounds count. A term with no words can never be found.
+    """
+    words = term_words(answer)
+    return [m for m in must_include if not (term := term_words(m)) or not _holds_term(words, term)]
 
 
 @dataclass(frozen=True)
@@ -138,6 +181,7 @@ class Outcome:
     citations_valid: bool
     citation_supported: bool
     latency_ms: float
+    answer_chars: int
 
     @property
     def correct(self) -> bool:
@@ -169,6 +213,7 @@ def score_question(
         citations_valid=citations_resolve(answer_text, citation_numbers),
         citation_supported=gold.answerable and any(holds_gold(e, gold.sources) for e in cited),
         latency_ms=latency_ms,
+        answer_chars=len(answer_text.strip()),
     )
 
 
@@ -195,6 +240,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
     refused = [o for o in outcomes if o.refused]
     latencies = [o.latency_ms for o in outcomes]
     p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
+    chars_p50 = percentile([o.answer_chars for o in answered], 50)
     return {
         "retrieval_hit_at_1": _rate(o.rank == 1 for o in answerable),
         "retrieval_hit_at_5": _rate(o.rank is not None and o.rank <= 5 for o in answerable),
@@ -206,6 +252,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict[str, float | int | None]:
         "refusal_recall": _rate(o.refused for o in outcomes if not o.answerable),
         "citation_valid_rate": _rate(o.citations_valid for o in answered),
         "citation_support_rate": _rate(o.citation_supported for o in answered if o.answerable),
+        "answer_chars_p50": None if chars_p50 is None else round(chars_p50),
         "latency_p50_ms": None if p50 is None else round(p50, 1),
         "latency_p95_ms": None if p95 is None else round(p95, 1),
         "questions": len(outcomes),
@@ -225,7 +272,7 @@ def check_thresholds(
 ) -> list[str]:
     """One line per metric that misses its threshold; null thresholds are not checked.
 
-    Latencies (``*_ms``) are upper bounds, every other metric a lower bound.
+    UPPER_BOUND_KEYS (latencies, answer length) are upper bounds, every other metric a lower bound.
     """
     failures = []
     for name, limit in thresholds.items():
@@ -233,9 +280,9 @@ def check_thresholds(
             continue
         value = metrics.get(name)
         if value is None:
-            failures.append(f"{name}: not measured in this run (threshold {limit})")
-        elif name.endswith("_ms") and value > limit:
+            failures.append(f"{name}: no value (limit {limit})")
+        elif name in UPPER_BOUND_KEYS and value > limit:
             failures.append(f"{name}: {value} above the maximum {limit}")
-        elif not name.endswith("_ms") and value < limit:
+        elif name not in UPPER_BOUND_KEYS and value < limit:
             failures.append(f"{name}: {value} below the minimum {limit}")
     return failures

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
@@ -41,8 +42,38 @@ class RichProgress(PipelineProgress):
         self.bar.stop()
 
 
+class LineProgress(PipelineProgress):
+    """Progress as plain lines every few seconds, for logs and CI, where a live bar cannot redraw."""
+
+    def __init__(self, console: Console, every_s: float = 10.0):
+        self.console = console
+        self.every_s = every_s
+        self.total = self.done = 0
+        self.started = self.last = 0.0
+
+    def start_embedding(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.started = self.last = time.monotonic()
+        self.console.print(f"embedding {total} chunks")
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last >= self.every_s or self.done >= self.total:
+            self.last = now
+            self.console.print(f"embedded {self.done}/{self.total} chunks "
+                               f"({100 * self.done / max(self.total, 1):.0f} %, {now - self.started:.0f} s)")
+
+    def message(self, text: str) -> None:
+        self.console.print(text)
+
+    def stop(self) -> None:
+        pass
+
+
 def build_ingestor(settings: Settings) -> Ingestor:
-    return Ingestor(settings, open_store(settings.qdrant), lambda: Embedder(settings.embedding_model_path, settings.embedding))
+    return Ingestor(settings, open_store(settings.qdrant),
+                    lambda: Embedder(settings.embedding_model_path, settings.embedding))
 
 
 def summary_table(report: IngestReport) -> Table:
@@ -63,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     settings = Settings()
-    progress = RichProgress(console)
+    progress = RichProgress(console) if console.is_terminal else LineProgress(console)
     try:
         ingestor = build_ingestor(settings)
     except IndexUnavailable as exc:

@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 
 from ingest.cleaning import (
-    ABBREVIATIONS,
     is_list_item,
     is_table_row,
     markdown_heading,
@@ -23,6 +22,7 @@ from ingest.cleaning import (
     section_mark,
     slide_numbers,
 )
+from ingest.segmenting import sentences
 
 # Measured with the embedding model's tokenizer (embeddinggemma) on this corpus: Swedish runs at
 # about 3.5 characters, or 2.1 tokens per word (compounds split into several pieces), so the
@@ -331,7 +331,7 @@ def _pieces(text: str, block: list[_Line], limits: _Limits) -> list[_Piece]:
     if len(block) > 1:
         return [piece for line in block for piece in _pieces(text, [line], limits)]
     spans = []
-    for sentence in _sentences(text, start, end):
+    for sentence in sentences(text, start, end):
         too_long = _tokens(text, *sentence) > limits.target
         spans.extend(_word_groups(text, *sentence, limits.target) if too_long else [sentence])
     return [_Piece(s, e, False) for s, e in spans]
@@ -341,34 +341,6 @@ def _is_list_or_table(block: list[_Line]) -> bool:
     """Mostly list items or table rows (a label line before them does not count against it)."""
     items = sum(1 for line in block if is_list_item(line.text) or is_table_row(line.text))
     return len(block) > 1 and items >= (len(block) - 1) / 2 and items > 0
-
-
-_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)\]]*(?=\s+(\S))")
-
-
-def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans in text[start:end]; a line break always ends one.
-
-    A period after an abbreviation (bl.a., t.ex., m.m., ca., kl.) or an initial ends none, and
-    neither does one followed by a lower-case word.
-    """
-    spans = []
-    for line in _split_lines(text, start, end):
-        segment_start = line.start + len(line.text) - len(line.text.lstrip())
-        for match in _SENTENCE_END.finditer(line.text):
-            follower = match.group(1)[0]
-            if not (follower.isupper() or follower.isdigit() or follower in "\"”“'(•–-"):
-                continue
-            word = line.text[: match.end()].split()[-1].strip("\"”’“'()[]").rstrip(".!?…").lower()
-            if line.text[match.start()] == "." and (word in ABBREVIATIONS or len(word) == 1):
-                continue
-            spans.append((segment_start, line.start + match.end()))
-            segment_start = line.start + match.end() + 1
-            while segment_start < line.end and text[segment_start].isspace():
-                segment_start += 1
-        if text[segment_start : line.end].strip():
-            spans.append((segment_start, line.end - (len(line.text) - len(line.text.rstrip()))))
-    return spans
 
 
 def _word_groups(text: str, start: int, end: int, target: int) -> list[tuple[int, int]]:
@@ -459,10 +431,10 @@ def _overlap_start(text: str, previous: tuple[int, int, int], limits: _Limits) -
     last sentence alone is longer than the overlap, it is taken up to twice the overlap.
     """
     start, end, content = previous
-    sentences = [s for s, _ in _sentences(text, start, end) if s > start and s >= content]
-    if not sentences or limits.overlap == 0:
+    starts = [s for s, _ in sentences(text, start, end) if s > start and s >= content]
+    if not starts or limits.overlap == 0:
         return None
-    fitting = [s for s in sentences if _tokens(text, s, end) <= limits.overlap]
+    fitting = [s for s in starts if _tokens(text, s, end) <= limits.overlap]
     if fitting:
         return fitting[0]
-    return sentences[-1] if _tokens(text, sentences[-1], end) <= 2 * limits.overlap else None
+    return starts[-1] if _tokens(text, starts[-1], end) <= 2 * limits.overlap else None

@@ -32,6 +32,16 @@ class LoadedFile:
     pages: list[str]  # one entry for txt/md; one per PDF page
 
 
+def check_size(path: Path, max_text_bytes: int) -> None:
+    """Refuse a text file too large to embed in reasonable time, before reading it."""
+    size = path.stat().st_size
+    if path.suffix.lower() != ".pdf" and size > max_text_bytes:
+        raise LoadError(
+            f"text file of {size / 1e6:.1f} MB is over the limit of {max_text_bytes / 1e6:.1f} MB "
+            "(SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES): split it or raise the limit"
+        )
+
+
 def load_file(path: Path) -> LoadedFile:
     path = Path(path)
     suffix = path.suffix.lower()

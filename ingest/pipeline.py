@@ -3,7 +3,8 @@
 A file is re-processed only when its fingerprint (bytes, catalog entry, chunking settings) changed;
 within a changed file, chunks whose text is unchanged reuse their stored vectors, so an edit of
 one paragraph embeds a handful of chunks. Files that disappeared leave the index. A file that
-fails to load is reported and keeps whatever it had in the index before.
+fails to load, or is a text file over ``ingest.max_text_file_bytes``, is reported and keeps whatever
+it had in the index before.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from ingest.catalog import doc_id_for, document_meta, load_catalog
 from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
 from ingest.embedding import Embedder, TitledText
-from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, load_file
+from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
+from ingest.segmenting import Span, segment
 from ingest.sparse import document_vector
 from ingest.store import ChunkPoint, Store, point_id
 
@@ -132,7 +134,15 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
         start=span.start,
         end=span.end,
         text=span.text,
+        units=_units(span),
     )
+
+
+def _units(span: ChunkSpan) -> list[tuple[int, int, str, int]]:
+    """A chunk's answer units in document offsets; a chunk with none (a contents list) is one fragment,
+    because Qdrant stores at least one unit vector per point."""
+    units = segment(span.text) or [Span(0, len(span.text), "fragment")]
+    return [(span.start + u.start, span.start + u.end, u.kind, u.level) for u in units]
 
 
 class Ingestor:
@@ -165,13 +175,13 @@ class Ingestor:
         pending: list[PreparedDocument] = []
         for rel in files:
             path = self.settings.corpus_dir / rel
-            data = path.read_bytes()
-            fp = fingerprint(data, catalog.get(rel), self.settings)
-            record = known.get(doc_id_for(rel))
-            if record and record.get("fingerprint") == fp:
-                report.unchanged += 1
-                continue
             try:
+                check_size(path, self.settings.ingest.max_text_file_bytes)
+                fp = fingerprint(path.read_bytes(), catalog.get(rel), self.settings)
+                record = known.get(doc_id_for(rel))
+                if record and record.get("fingerprint") == fp:
+                    report.unchanged += 1
+                    continue
                 loaded = load_file(path)
             except LoadError as exc:
                 report.failed[rel] = str(exc)
@@ -206,16 +216,20 @@ class Ingestor:
         for doc in pending:
             known = reuse[doc.meta.doc_id]
             missing = [i for i, sha in enumerate(doc.text_shas) if sha not in known]
-            fresh = embedder.embed_documents([doc.inputs[i] for i in missing], on_batch=progress.advance)
-            dense_by_index = dict(zip(missing, fresh, strict=True))
+            fresh, fresh_units = embedder.embed_with_units(
+                [doc.inputs[i] for i in missing],
+                [[(s - doc.records[i].start, e - doc.records[i].start) for s, e, _, _ in doc.records[i].units]
+                 for i in missing],
+                on_batch=progress.advance,
+            )
+            embedded = {i: (fresh[k], fresh_units[k]) for k, i in enumerate(missing)}
             points = []
             for i, (record, item, sha) in enumerate(zip(doc.records, doc.inputs, doc.text_shas, strict=True)):
-                if i in dense_by_index:
-                    dense, sparse = dense_by_index[i], document_vector(f"{item.title}\n{item.text}")
-                    units = None
+                if i in embedded:
+                    dense, units = embedded[i]
+                    sparse = document_vector(f"{item.title}\n{item.text}")
                 else:
-                    stored = known[sha]
-                    dense, sparse, units = stored.dense, stored.sparse, stored.units
+                    dense, sparse, units = known[sha]
                 payload = record.model_dump() | {"text_sha": sha}
                 points.append(ChunkPoint(chunk_id=record.chunk_id, payload=payload, dense=dense, sparse=sparse,
                                          units=units))

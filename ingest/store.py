@@ -20,10 +20,8 @@ from ingest.sparse import ANALYZER_ID, SparseVector
 
 DENSE = "dense"
 SPARSE = "bm25"
-# One vector per answer unit of a chunk, compared by MaxSim; optional per point.
-UNITS = "units"
-# Names the vectors a collection holds; an index built with another layout must be rebuilt.
-LAYOUT = f"{DENSE}+{SPARSE}+{UNITS}:maxsim"
+UNITS = "units"  # one vector per answer unit of the chunk (see ingest.embedding, late chunking), MaxSim
+UNIT_SCHEME = "segmenting-v1+late-chunking"  # changes when units are cut or embedded otherwise
 _ID_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4f5e-9a57-5a3b1d0c2e11")
 KEYWORD_FIELDS = ("doc_id", "file", "doc_type", "organisation", "language")
 INTEGER_FIELDS = ("year", "ordinal")
@@ -36,7 +34,7 @@ class IndexUnavailable(RuntimeError):
 
 
 class IndexMismatch(RuntimeError):
-    """The collection was built with another embedding model, analyzer or vector layout."""
+    """The collection was built with another embedding model, analyzer or unit scheme."""
 
 
 class IndexMissing(RuntimeError):
@@ -49,7 +47,7 @@ class ChunkPoint:
     payload: dict[str, Any]
     dense: Sequence[float]
     sparse: SparseVector
-    units: Sequence[Sequence[float]] | None = None
+    units: Sequence[Sequence[float]]  # one vector per entry of payload["units"]
 
 
 @dataclass(frozen=True)
@@ -115,12 +113,17 @@ def _doc_point_id(doc_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"document\x00{doc_id}"))
 
 
-def open_store(settings: QdrantSettings) -> Store:
-    """The engine the settings name: a Qdrant server (url), Qdrant Edge (default) or client local mode."""
+def open_store(settings: QdrantSettings, *, create: bool = True) -> Store:
+    """The engine the settings name: a Qdrant server (url), Qdrant Edge (default) or client local mode.
+
+    ``create=False`` (serving) never creates a local index folder.
+    """
     if settings.url or settings.engine == "client":
         from ingest.store_client import ClientEngine, open_client
 
-        return Store(ClientEngine(open_client(settings), settings.collection))
+        return Store(ClientEngine(open_client(settings, create=create), settings.collection))
+    if not (create or settings.path.is_dir()):
+        raise IndexMissing(f"there is no index at {settings.path}: run `python -m ingest` first")
     from ingest.store_edge import EdgeEngine
 
     return Store(EdgeEngine(settings.path, settings.collection))
@@ -133,7 +136,7 @@ class Store:
     # -- schema -------------------------------------------------------------------------------
     def expected_metadata(self, model_name: str, dimension: int | None) -> dict[str, Any]:
         return {"embedding_model": model_name, "dimension": dimension, "sparse_analyzer": ANALYZER_ID,
-                "layout": LAYOUT}
+                "units": UNIT_SCHEME}
 
     def exists(self) -> bool:
         return self.engine.exists()
@@ -153,22 +156,25 @@ class Store:
             return None
         source = Store(legacy)
         found = legacy.metadata()
-        same_model = found.get("embedding_model") == model_name and found.get("sparse_analyzer") == ANALYZER_ID
+        same_model = all(found.get(k) == v for k, v in self.expected_metadata(model_name, None).items() if v)
         if same_model:
-            self.engine.create(found | {"layout": LAYOUT}, found["dimension"])
+            self.engine.create(found, found["dimension"])
             self.copy_from(source)
             self.optimize()
         source.drop()
         source.close()
-        done = "its vectors were copied, nothing re-embedded" if same_model else \
-            f"it was built with {found.get('embedding_model')}, so it was dropped and everything is embedded anew"
+        done = "its vectors were copied, nothing re-embedded" if same_model else (
+            f"it was built with {found.get('embedding_model')} (units {found.get('units')}), so it was dropped "
+            "and everything is embedded anew")
         return f"{note} Done: {done}."
 
     def copy_from(self, source: Store) -> int:
         """Every document of another store, chunks and vectors included; returns the chunks copied."""
         copied = 0
         for doc_id, record in source.document_records().items():
-            points = list(source.existing_vectors(doc_id).values())
+            points = [ChunkPoint(chunk_id=hit.id, payload=hit.payload, dense=hit.vector[DENSE],
+                                 sparse=hit.vector[SPARSE], units=hit.vector[UNITS])
+                      for hit in source.engine.chunks(doc_id, with_vectors=True)]
             self.replace_document(record, points, had_chunks=False)
             copied += len(points)
         return copied
@@ -182,8 +188,8 @@ class Store:
         if any(found.get(k) != v for k, v in expected.items() if v is not None):
             raise IndexMismatch(
                 f"the index at {self.engine.where} was built with {found.get('embedding_model')} "
-                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, vectors {found.get('layout')}); "
-                f"the settings ask for {model_name} ({dimension} dims, {ANALYZER_ID}, vectors {LAYOUT}). "
+                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, units {found.get('units')}); "
+                f"this version needs {model_name} ({dimension} dims, {ANALYZER_ID}, units {UNIT_SCHEME}). "
                 "Run `python -m ingest --rebuild` or choose another collection (SAMBRUK_QDRANT__COLLECTION)."
             )
 
@@ -212,13 +218,10 @@ class Store:
         return {record["doc_id"]: record for record in self.engine.records()}
 
     # -- chunks -----------------------------------------------------------------------------------
-    def existing_vectors(self, doc_id: str) -> dict[str, ChunkPoint]:
-        """A document's stored chunks by text hash, vectors included, so unchanged chunks are not re-embedded."""
+    def existing_vectors(self, doc_id: str) -> dict[str, tuple[list[float], SparseVector, list[list[float]]]]:
+        """Vectors of a document's current chunks by text hash, so unchanged chunks are not re-embedded."""
         return {
-            hit.payload["text_sha"]: ChunkPoint(
-                chunk_id=hit.id, payload=hit.payload, dense=hit.vector[DENSE], sparse=hit.vector[SPARSE],
-                units=hit.vector.get(UNITS),
-            )
+            hit.payload["text_sha"]: (hit.vector[DENSE], hit.vector[SPARSE], hit.vector[UNITS])
             for hit in self.engine.chunks(doc_id, with_vectors=True)
         }
 

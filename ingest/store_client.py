@@ -24,13 +24,17 @@ from ingest.store import (
     ChunkFilter,
     ChunkPoint,
     Hit,
+    IndexMissing,
     IndexUnavailable,
     floats,
     hit_vectors,
 )
 
 
-def open_client(settings: QdrantSettings) -> QdrantClient:
+def open_client(settings: QdrantSettings, *, create: bool = True) -> QdrantClient:
+    """A client of the configured Qdrant; ``create=False`` (serving) never creates a local index folder."""
+    if not (create or settings.url or settings.path.is_dir()):
+        raise IndexMissing(f"there is no index at {settings.path}: run `python -m ingest` first")
     try:
         if settings.url:
             api_key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -176,6 +180,5 @@ def _to_point(point: ChunkPoint) -> models.PointStruct:
         DENSE: floats(point.dense),
         SPARSE: models.SparseVector(indices=point.sparse.indices, values=point.sparse.values),
     }
-    if point.units is not None:
-        vector[UNITS] = [floats(unit) for unit in point.units]
+    vector[UNITS] = [floats(unit) for unit in point.units]
     return models.PointStruct(id=point.chunk_id, vector=vector, payload=point.payload)

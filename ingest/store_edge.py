@@ -237,6 +237,5 @@ def _to_point(point: ChunkPoint) -> edge.Point:
         DENSE: floats(point.dense),
         SPARSE: edge.SparseVector(list(point.sparse.indices), list(point.sparse.values)),
     }
-    if point.units is not None:
-        vector[UNITS] = [floats(unit) for unit in point.units]
+    vector[UNITS] = [floats(unit) for unit in point.units]
     return edge.Point(point.chunk_id, vector, point.payload)

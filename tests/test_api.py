@@ -140,7 +140,7 @@ def test_health_and_readiness(http):
 def test_unreachable_llm_degrades_to_extractive(gemma_settings, real_store, gemma):
     settings = gemma_settings.model_copy(deep=True)
     settings.llm.base_url = f"http://127.0.0.1:{free_port()}/v1"
-    settings.llm.timeout_s = 3
+    settings.selectable_backends = ["openai"]
     degraded_assistant = build_assistant(settings, store=real_store, embedder=gemma)
     with LiveServer(create_app(settings, degraded_assistant)) as live:
         response = httpx.post(f"{live.url}/v1/ask", json={"question": "Vad är Provisum?", "backend": "openai"},

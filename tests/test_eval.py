@@ -1,6 +1,7 @@
-"""The gold-set evaluation in CI: the extractive backend over the whole dev set, against the thresholds.
+"""The gold-set evaluation in CI: the extractive backend over every question of a split, against its limits.
 
-Thresholds in eval/thresholds.json are set from measured values and only ever raised.
+dev.jsonl is the split answers are tuned on, test.jsonl the held-out one; eval/thresholds.json holds the
+limits of each, set from measured values and only ever tightened (tests/test_thresholds.py).
 """
 
 from __future__ import annotations
@@ -10,24 +11,32 @@ import json
 import pytest
 from rich.console import Console
 
-from conftest import GOLD, ROOT
+from conftest import ROOT
+from eval import thresholds
 from eval.run import load_gold, run_all, write_outputs
 from eval.scoring import METRIC_KEYS, check_thresholds
 
 pytestmark = pytest.mark.slow
 
+THRESHOLDS = ROOT / "eval" / "thresholds.json"
 
-def test_dev_set_meets_the_thresholds(assistant, tmp_path):
-    questions = load_gold(GOLD)
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_gold_split_meets_its_thresholds(assistant, tmp_path, split):
+    questions = load_gold(ROOT / "eval" / "gold" / f"{split}.jsonl")
     results = run_all(assistant, questions, "extractive", Console(quiet=True))
-    metrics = write_outputs(tmp_path, results, "dev.jsonl (CI)")
+    metrics = write_outputs(tmp_path, results, f"{split}.jsonl (CI)")
     out = ROOT / "data" / "test" / "eval"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
-    assert metrics["questions"] == len(questions) >= 80
+    written = out / f"metrics-{split}.json"
+    written.write_text(json.dumps(metrics, indent=2, ensure_ascii=False), encoding="utf-8")
+    assert metrics["questions"] == len(questions) >= 70
     assert set(METRIC_KEYS) <= set(metrics)
     assert (tmp_path / "report.md").read_text(encoding="utf-8").strip()
     assert (tmp_path / "chart.png").stat().st_size > 1000
-    thresholds = json.loads((ROOT / "eval" / "thresholds.json").read_text(encoding="utf-8"))
-    print(" ".join(f"{k}={metrics[k]}" for k in METRIC_KEYS))
-    assert check_thresholds(metrics, thresholds) == []
+    print(split, " ".join(f"{k}={metrics[k]}" for k in METRIC_KEYS))
+    failures = check_thresholds(metrics, thresholds.for_split(THRESHOLDS, split))
+    if failures and split in thresholds.provisional(THRESHOLDS.read_text(encoding="utf-8")):
+        failures.append(f"the {split} limits are placeholders: set them from {written} "
+                        f"and remove {split!r} from \"provisional\" in eval/thresholds.json")
+    assert not failures, "\n".join(failures)

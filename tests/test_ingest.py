@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, ROOT, make_settings, read_corpus, write_pdf
 
+from conftest import CORPUS, ROOT, make_settings, read_corpus, write_pdf
 from ingest.pipeline import Ingestor
 from ingest.sparse import query_vector
 from ingest.store import DENSE, UNITS, ChunkFilter, ChunkPoint, IndexMismatch, IndexMissing, Store, open_store
@@ -129,21 +130,44 @@ def test_removed_file_leaves_the_index(ingested, tmp_path):
     assert "sambruk-verksamhetsberattelse-2011" not in ingestor.store.document_records()
 
 
-def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monkeypatch):
+def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monkeypatch, capsys):
     from ingest.__main__ import main
 
     (tmp_corpus / "trasig.pdf").write_bytes(b"%PDF-1.7\nthis is not really a pdf\n")
     (tmp_corpus / "tom.txt").write_text("", encoding="utf-8")
+    (tmp_corpus / "enorm.txt").write_text("Sambruk har många medlemmar.\n" * 10_000, encoding="utf-8")  # 290 kB
     settings = make_settings(tmp_path / "data", corpus_dir=tmp_corpus)
     monkeypatch.setenv("SAMBRUK_CORPUS_DIR", str(tmp_corpus))
     monkeypatch.setenv("SAMBRUK_CATALOG_FILE", str(settings.catalog_file))
     monkeypatch.setenv("SAMBRUK_QDRANT__PATH", str(settings.qdrant.path))
     monkeypatch.setenv("SAMBRUK_EMBEDDING__MODEL", str(minilm_dir()))
+    monkeypatch.setenv("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES", "200000")  # the corpus' largest file is 164 kB
     assert main(["--json"]) == 1  # non-zero: something failed
     store = open_store(settings.qdrant)
     docs = store.document_records()
-    assert len(docs) == 5 and "trasig" not in docs and "tom" not in docs
+    assert len(docs) == 5 and not {"trasig", "tom", "enorm"} & set(docs)
     store.close()
+    # Not on a terminal (captured here, as in CI or a log file): progress as plain lines, no live bar.
+    err = capsys.readouterr().err
+    assert re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE)
+    total = re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE).group(1)
+    assert re.search(rf"^embedded {total}/{total} chunks \(100 %, \d+ s\)$", err, re.MULTILINE)
+    assert "\x1b[" not in err
+    assert re.search(r"enorm\.txt: text file of 0\.3 MB is over the limit of 0\.2 MB", err)
+
+
+def test_oversized_text_file_is_refused_and_nothing_else_lost(ingested, tmp_path):
+    ingestor, _ = ingested
+    ingestor.settings.ingest.max_text_file_bytes = 200_000
+    before = point_ids(ingestor.store)
+    grown = tmp_path / "corpus" / "sambruk-verksamhetsberattelse-2011.txt"
+    grown.write_text(grown.read_text(encoding="utf-8") + "Tillägg.\n" * 20_000, encoding="utf-8")
+    (tmp_path / "corpus" / "enorm.txt").write_text("Sambruk har många medlemmar.\n" * 10_000, encoding="utf-8")
+    report = ingestor.run()
+    assert set(report.failed) == {"enorm.txt", "sambruk-verksamhetsberattelse-2011.txt"}
+    assert all("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES" in reason for reason in report.failed.values())
+    assert report.unchanged == 4 and report.chunks_embedded == 0
+    assert point_ids(ingestor.store) == before  # the grown file keeps what it had in the index
 
 
 def test_killed_run_recovers_to_the_same_index(ingested, tmp_path, minilm):
@@ -237,15 +261,11 @@ def test_client_engine_holds_the_same_index_and_finds_the_same_chunks(ingested, 
         hits = [store.hybrid_search(dense, query_vector(query), limit=12, prefetch_limit=40, flt=flt,
                                     sparse_weight=weight) for store in (edge_store, client_store)]
         assert hits[0], query
-        assert np.allclose([h.score for h in hits[0]], [h.score for h in hits[1]], atol=1e-4), query
-        # The same points at every fused score; only points tied on a score may come in another order.
-        ranked = [{} for _ in hits]
-        for by_score, found in zip(ranked, hits, strict=True):
-            for h in found:
-                by_score.setdefault(round(h.score, 4), set()).add(h.id)
-        last = round(hits[0][-1].score, 4)  # the limit may cut a tie at the end differently
-        assert {s: ids for s, ids in ranked[0].items() if s != last} == \
-            {s: ids for s, ids in ranked[1].items() if s != last}, query
+        # The same best hits (all tied on the best fused score) and nearly the same points: chunks tied
+        # in one prefetch (equal BM25 scores happen) come in either order, which moves their fused scores.
+        best = [{h.id for h in found if abs(h.score - found[0].score) < 1e-4} for found in hits]
+        assert best[0] == best[1] and abs(hits[0][0].score - hits[1][0].score) < 1e-4, query
+        assert len({h.id for h in hits[0]} & {h.id for h in hits[1]}) >= len(hits[0]) - 2, query
         if flt is not None:
             (field,) = {**flt.any_of, **flt.ranges}
             allowed = flt.any_of.get(field) or [flt.ranges[field][0]]
@@ -255,7 +275,7 @@ def test_client_engine_holds_the_same_index_and_finds_the_same_chunks(ingested, 
 
 @pytest.mark.parametrize("engine", ["edge", "client"])
 def test_answer_unit_vectors_round_trip(tmp_path, minilm, engine):
-    """A chunk's optional multivector is stored, reused and returned with its hits; a chunk may lack it."""
+    """A chunk's multivector (one vector per answer unit) is stored, reused and returned with its hits."""
     settings = make_settings(tmp_path / "data", engine=engine, embedding=minilm_settings())
     store = open_store(settings.qdrant)
     store.ensure(minilm.name, minilm.dimension)
@@ -269,7 +289,7 @@ def test_answer_unit_vectors_round_trip(tmp_path, minilm, engine):
             chunk_id=f"00000000-0000-0000-0000-00000000000{ordinal}",
             payload={"doc_id": "plan", "ordinal": ordinal, "text": text, "text_sha": str(ordinal)},
             dense=minilm.embed_query(text), sparse=query_vector(text),
-            units=units[start:start + len(parts)] if ordinal != 2 else None,
+            units=units[start:start + len(parts)],
         ))
         start += len(parts)
     store.replace_document({"doc_id": "plan"}, points, had_chunks=False)
@@ -279,17 +299,14 @@ def test_answer_unit_vectors_round_trip(tmp_path, minilm, engine):
         return np.asarray(v) / np.linalg.norm(v, axis=-1, keepdims=True)
 
     for point in points:
-        again = stored[point.payload["text_sha"]]
-        assert np.allclose(unit(again.dense), unit(point.dense), atol=1e-5)
-        if point.units is None:
-            assert again.units is None
-        else:
-            assert np.allclose(unit(again.units), unit(point.units), atol=1e-5)
+        dense, _, units_again = stored[point.payload["text_sha"]]
+        assert np.allclose(unit(dense), unit(point.dense), atol=1e-5)
+        assert np.allclose(unit(units_again), unit(point.units), atol=1e-5)
     hits = store.hybrid_search(units[0], query_vector(texts[0]), limit=3, prefetch_limit=10,
                                with_vectors=[DENSE, UNITS])
     by_ordinal = {h.payload["ordinal"]: h for h in hits}
     assert hits[0].payload["ordinal"] == 0 and len(by_ordinal[0].vector[UNITS]) == 2
-    assert len(by_ordinal[1].vector[UNITS]) == 3 and UNITS not in by_ordinal[2].vector
+    assert len(by_ordinal[1].vector[UNITS]) == 3 and len(by_ordinal[2].vector[UNITS]) == 1
     store.close()
 
 

@@ -16,7 +16,7 @@ from assistant.answering.llm_prompts import build_messages, trim_passages
 from assistant.answering.prompts import is_refusal
 from assistant.llm_server import wait_ready
 from assistant.schemas import Passage
-from assistant.settings import LLMSettings, Settings
+from assistant.settings import LLMSettings, LocalLLMSettings, Settings
 from conftest import ROOT, read_corpus
 from eval.live_server import free_port
 
@@ -62,7 +62,10 @@ def test_local_llm_answers_a_swedish_question_with_a_citation(local_llm_url):
         corpus_passage(REPORT_2021, "Sambruk verksamhetsberättelse 2021", "verksamhetsberättelse", "2021",
                        "1.1 Föreningen", "Föreningen har i dagsläget", "befolkning."),
     ]
-    backend = OpenAIBackend(LLMSettings(base_url=local_llm_url, max_tokens=60, temperature=0.0), name="local")
+    local = LocalLLMSettings()
+    backend = OpenAIBackend(LLMSettings(base_url=local_llm_url, max_tokens=60, temperature=0.0,
+                                        first_token_timeout_s=local.first_token_timeout_s,
+                                        deadline_s=local.deadline_s), name="local")
     assert backend.ping()
     text = "".join(backend.stream("Hur många kommuner är medlemmar i Sambruk?", passages, language="sv"))
     assert text.strip()
@@ -70,7 +73,7 @@ def test_local_llm_answers_a_swedish_question_with_a_citation(local_llm_url):
 
 
 def test_unreachable_llm_raises_backend_unavailable_quickly():
-    backend = OpenAIBackend(LLMSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", timeout_s=4.0))
+    backend = OpenAIBackend(LLMSettings(base_url=f"http://127.0.0.1:{free_port()}/v1", first_token_timeout_s=4.0))
     passage = corpus_passage(REPORT_2021, "Sambruk verksamhetsberättelse 2021", "verksamhetsberättelse", "2021",
                              "1.1 Föreningen", "Föreningen har i dagsläget", "befolkning.")
     started = time.monotonic()

@@ -161,7 +161,7 @@ def test_chainlit_reads_its_config_from_ui_whatever_the_cwd():
 def test_users_and_generated_auth_secret(tmp_path):
     from assistant.settings import UISettings
 
-    assert ui.mount.parse_users(UISettings().users) == {"sambruk": "sambruk"}
+    assert UISettings().users is None  # no default password: one is generated (tests/test_access.py)
     assert ui.mount.parse_users("") == {}
     assert ui.mount.parse_users("anna:hemligt, erik:lösen:med:kolon") == {"anna": "hemligt", "erik": "lösen:med:kolon"}
     with pytest.raises(ValueError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, get_args
 
-from assistant.schemas import AskRequest, DocType, Filters, Message
+from assistant.schemas import MAX_HISTORY_MESSAGES, AskRequest, DocType, Filters, Message
 
 MSG_INDEX_DOWN = ("Sökindexet är inte tillgängligt just nu, så frågan kan inte besvaras. Försök igen om en "
                   "stund, eller kontakta den som driver assistenten.")
@@ -45,7 +45,7 @@ def build_request(question: str, history: list[Message], chat_settings: dict[str
     backend = chat_settings.get("backend") if chat_settings.get("backend") in BACKEND_LABELS else None
     return AskRequest(
         question=question,
-        history=list(history),
+        history=list(history)[-MAX_HISTORY_MESSAGES:],  # the service reads only the last turns anyway
         filters=Filters(doc_types=doc_types, year_from=_year(chat_settings.get("year_from")),
                         year_to=_year(chat_settings.get("year_to"))),
         mode=mode,
@@ -61,7 +61,7 @@ def check_request(request: AskRequest, max_chars: int) -> str | None:
     if len(question) > max_chars:
         return MSG_TOO_LONG.format(length=len(question), limit=max_chars)
     f = request.filters
-    if f.year_from and f.year_to and f.year_from > f.year_to:
+    if f.year_from is not None and f.year_to is not None and f.year_from > f.year_to:
         return MSG_YEARS.format(year_from=f.year_from, year_to=f.year_to)
     return None
 

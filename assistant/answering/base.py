@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from assistant.answering.evidence import Evidence
 from assistant.schemas import Language, Message, Mode, Passage
 
 
@@ -19,10 +20,14 @@ class AnswerBackend(Protocol):
         self,
         question: str,
         passages: list[Passage],
+        evidence: Evidence,
         *,
         language: Language,
         history: Sequence[Message] = (),
         mode: Mode = "answer",
     ) -> Iterator[str]:
-        """Yield the answer in pieces; ``[n]`` cites ``passages[n - 1]``. Raise BackendUnavailable to degrade."""
+        """Yield the answer, told from ``evidence``, in pieces; ``[n]`` cites ``passages[n - 1]``.
+
+        Raise BackendUnavailable to degrade to the extractive answer.
+        """
         ...

@@ -1,164 +1,16 @@
 """From answer text to checkable citations: sentence spans, [n] markers, quotes with document offsets.
 
-Pure functions over cleaned text (see ``ingest.cleaning``: one logical line per paragraph, heading,
-list item or table row). ``segment`` is the one sentence splitter of the answer layer: the
-extractive backend picks its sentences from it and ``finalize`` finds its quotes with it, so an
-extracted sentence and the quote that cites it are the same span.
+Pure functions over cleaned text. Quotes are found with ``ingest.segmenting.segment``, the same cut
+that made the answer units, so an extracted sentence and the quote that cites it are the same span.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
 from assistant.schemas import Citation, Passage
-from ingest.cleaning import (
-    ABBREVIATIONS,
-    is_list_item,
-    is_table_row,
-    markdown_heading,
-    numbered_heading,
-    section_mark,
-)
+from ingest.segmenting import Span, plain, segment
 from ingest.sparse import analyze
-
-Kind = Literal["heading", "sentence", "item", "row", "fragment"]
-
-
-@dataclass(frozen=True)
-class Span:
-    """A unit of text: ``text[start:end]`` of the string it was cut from."""
-
-    start: int
-    end: int
-    kind: Kind
-    level: int = 0  # headings: 1 for "#" or "5", 2 for "##" or "5.6" ...; LABEL_LEVEL for plain labels
-    line: int = 0  # index of the logical line (paragraph, item, row) the span belongs to
-
-
-LABEL_LEVEL = 9
-_LABEL_MAX_CHARS = 60
-_TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
-_SENTENCE_END = re.compile(r"[.!?]+[”\"’»)]*\s+(?=[”\"«(]?[A-ZÅÄÖÉ0-9])")
-_LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|\d{1,2}[.)])\s+)+")
-
-
-def segment(text: str) -> list[Span]:
-    """Headings, sentences, list items, table rows and slide fragments of cleaned text, in order.
-
-    Short lines without final punctuation ("labels") are resolved by their neighbours: a label
-    followed by text is a heading; a label directly followed by more labels heads a line list
-    (board members, recipients); labels separated by blank lines are a slide's statistics box
-    ("152" / "kommuner" / "3 regioner ...") and read as one fragment.
-    """
-    lines = _lines(text)
-    spans: list[Span] = []
-    index = 0
-    while index < len(lines):
-        start, end, kind, level, blank_before = lines[index]
-        if kind != "label":
-            spans += _line_spans(text, start, end, kind, level, index)
-            index += 1
-            continue
-        run_end = index + 1
-        while run_end < len(lines) and lines[run_end][2] == "label":
-            run_end += 1
-        followed_by_text = run_end < len(lines) and lines[run_end][2] in ("text", "item")
-        spans += _labels(lines, index, run_end, followed_by_text)
-        index = run_end
-    return spans
-
-
-def _lines(text: str) -> list[tuple[int, int, str, int, bool]]:
-    """(start, end, kind, heading level, blank line before) of each non-empty logical line."""
-    out = []
-    offset, blank = 0, True
-    for raw in text.splitlines(keepends=True):
-        stripped = raw.strip()
-        start = offset + len(raw) - len(raw.lstrip())
-        offset += len(raw)
-        if not stripped or _TOC_ROW.fullmatch(stripped):
-            blank = True
-            continue
-        kind, level = _classify(stripped)
-        out.append((start, start + len(stripped), kind, level, blank))
-        blank = False
-    return out
-
-
-def _classify(line: str) -> tuple[str, int]:
-    if (md := markdown_heading(line)) is not None:
-        return "heading", md[0]
-    if (numbered := numbered_heading(line)) is not None:
-        return "heading", numbered[0].count(".") + 1
-    if section_mark(line):
-        return "heading", 1
-    if is_list_item(line):
-        return "item", 0
-    if is_table_row(line):
-        return "row", 0
-    if len(line) <= _LABEL_MAX_CHARS and line.rstrip("”\"’»)")[-1:] not in ".!?:;,":
-        return "label", 0
-    return "text", 0
-
-
-def _line_spans(text: str, start: int, end: int, kind: str, level: int, line: int) -> list[Span]:
-    if kind in ("heading", "row"):
-        return [Span(start, end, kind, level, line)]  # type: ignore[arg-type]
-    pieces = _sentences(text, start, end)
-    first: Kind = "item" if kind == "item" else "sentence"
-    return [Span(s, e, first if i == 0 else "sentence", 0, line) for i, (s, e) in enumerate(pieces)]
-
-
-def _labels(lines: list, lo: int, hi: int, followed_by_text: bool) -> list[Span]:
-    """Resolve a run of label lines (see ``segment``)."""
-    groups: list[list[int]] = []
-    for index in range(lo, hi):
-        if lines[index][4] or not groups:
-            groups.append([])
-        groups[-1].append(index)
-    spans: list[Span] = []
-    if all(len(group) == 1 for group in groups) and len(groups) > 1:
-        box = [group[0] for group in groups]
-        tail = box.pop() if followed_by_text else None
-        if len(box) == 1:
-            spans.append(Span(lines[box[0]][0], lines[box[0]][1], "heading", LABEL_LEVEL, box[0]))
-        elif box:
-            spans.append(Span(lines[box[0]][0], lines[box[-1]][1], "fragment", 0, box[0]))
-        if tail is not None:
-            spans.append(Span(lines[tail][0], lines[tail][1], "heading", LABEL_LEVEL, tail))
-        return spans
-    for group in groups:
-        head, *rest = group
-        spans.append(Span(lines[head][0], lines[head][1], "heading", LABEL_LEVEL, head))
-        spans += [Span(lines[i][0], lines[i][1], "item", 0, i) for i in rest]
-    return spans
-
-
-def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence offsets within one paragraph; abbreviations (bl.a., t.ex., s.k.) and initials end none."""
-    pieces, current = [], start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        if match.group()[0] == "." and _is_abbreviation(text[current:match.start() + 1]):
-            continue
-        stop = match.start() + len(match.group().rstrip())
-        pieces.append((current, stop))
-        current = match.end()
-    pieces.append((current, end))
-    return [(s, e) for s, e in pieces if text[s:e].strip()]
-
-
-def _is_abbreviation(before: str) -> bool:
-    words = before.split()
-    word = words[-1].lstrip("(”\"«").rstrip(".").lower() if words else ""
-    return word in ABBREVIATIONS or (len(word) == 1 and word.isalpha())
-
-
-def plain(text: str) -> str:
-    """A span as an answer shows it: no heading or bullet marks, one line."""
-    return " ".join(_LEADING_MARKS.sub("", text).replace("**", "").split())
-
 
 # ------------------------------------------------------------------------------ citation markers
 

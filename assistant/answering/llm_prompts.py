@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.answering.evidence import Evidence, Unit, by_passage
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Passage
-from ingest.sparse import analyze
 
 _SYSTEM = {
     "sv": (
@@ -67,9 +67,6 @@ _EXAMPLE = {
 }
 
 _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
-_WRAPPED = re.compile(r"(?<![.!?:])\n(?=[a-zåäöé(])")  # a line break inside a sentence
-_SEGMENT = re.compile(r"[^.!?\n]+[.!?]*")
-_ELLIPSIS = " …"
 _HISTORY_MESSAGES = 4  # the last two user/assistant turns
 _HISTORY_CHARS = 600
 
@@ -77,13 +74,17 @@ _HISTORY_CHARS = 600
 def build_messages(
     question: str,
     passages: Sequence[Passage],
+    evidence: Evidence,
     *,
     language: Language,
     history: Sequence[Message] = (),
-    max_passages: int,
-    max_chars: int,
 ) -> list[dict[str, str]]:
-    """System + worked example (constant prefix), then short history, then evidence and question."""
+    """System + worked example (constant prefix), then short history, then evidence and question.
+
+    The excerpts are the evidence's units, not whole passages: a few hundred characters a small
+    model reads quickly and cannot wander off from. Each keeps its passage's number, so [n] maps to
+    the passages as the extractive answer's markers do.
+    """
     example_question, example_answer = _EXAMPLE[language]
     example = [_format_passage(i, title, date, section, text)
                for i, (title, date, section, text) in enumerate(_EXAMPLE_PASSAGES, start=1)]
@@ -93,10 +94,10 @@ def build_messages(
         {"role": "assistant", "content": example_answer},
     ]
     messages += _short_history(history)
-    trimmed = trim_passages(question, passages, max_passages, max_chars)
-    evidence = [_format_passage(i, p.title, p.date, p.section, text)
-                for i, (p, text) in enumerate(trimmed, start=1)]
-    messages.append({"role": "user", "content": _user_message(evidence, question, language)})
+    excerpts = [_format_passage(p + 1, passages[p].title, passages[p].date, passages[p].section,
+                                _excerpt(units))
+                for p, units in by_passage(evidence).items()]
+    messages.append({"role": "user", "content": _user_message(excerpts, question, language)})
     return messages
 
 
@@ -105,52 +106,14 @@ def refusal_sentence(language: Language) -> str:
     return REFUSAL[language].split(".")[0] + "."
 
 
-def trim_passages(question: str, passages: Sequence[Passage], max_passages: int,
-                  max_chars: int) -> list[tuple[Passage, str]]:
-    """The first ``max_passages`` passages, their texts cut to share ``max_chars`` between them.
-
-    A short passage leaves its unused share to the ones after it; a long one keeps the window of
-    whole sentences that mentions most question terms, not just its head.
-    """
-    kept = list(passages[:max_passages])
-    terms = set(analyze(question))
-    trimmed: list[tuple[Passage, str]] = []
-    remaining = max_chars
-    for i, passage in enumerate(kept):
-        budget = remaining // (len(kept) - i)
-        text = _best_window(_clean(passage.text), terms, budget)
-        trimmed.append((passage, text))
-        remaining -= len(text)
-    return trimmed
-
-
-def _best_window(text: str, terms: set[str], budget: int) -> str:
-    """The contiguous run of sentences within ``budget`` characters with the most question terms."""
-    if len(text) <= budget:
-        return text
-    budget -= len(_ELLIPSIS) * 2  # room for the marks that say the text goes on
-    segments = [(m.start(), m.end(), len(terms.intersection(analyze(m.group()))))
-                for m in _SEGMENT.finditer(text)]
-    best: tuple[int, int, int] | None = None  # (score, start, end)
-    for i, (start, _, _) in enumerate(segments):
-        score, end = 0, None
-        for seg_start, seg_end, seg_score in segments[i:]:
-            if seg_end - start > budget:
-                break
-            score, end = score + seg_score, seg_end
-        if end is not None and (best is None or score > best[0]):
-            best = (score, start, end)
-    if best is None:  # a single sentence longer than the budget: cut it at a word boundary
-        return text[:max(budget, 0)].rsplit(" ", 1)[0] + _ELLIPSIS
-    _, start, end = best
-    return ("… " if start > 0 else "") + text[start:end].strip() + (_ELLIPSIS if end < len(text) else "")
-
-
-def _clean(text: str) -> str:
-    """Drop emphasis and blank lines, rejoin wrapped lines: slides split "152" from "kommuner",
-    PDFs wrap sentences, and a small model reads the pieces as unrelated facts."""
-    text = re.sub(r"[ \t]*\n\s*", "\n", text.replace("**", "")).strip()
-    return _WRAPPED.sub(" ", text)
+def _excerpt(units: Sequence[Unit]) -> str:
+    """Units in document order, "…" where the passage skips text between them."""
+    parts = []
+    for previous, unit in zip([None, *units], units):
+        if previous is not None and unit.index != previous.index + 1:
+            parts.append("…")
+        parts.append(unit.text)
+    return " ".join(parts)
 
 
 def _format_passage(n: int, title: str, date: str | None, section: str, text: str) -> str:
