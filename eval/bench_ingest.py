@@ -3,7 +3,8 @@
     .venv/bin/python -m eval.bench_ingest --sizes 1,10,50 [--queries 30] [--write-md]
 
 Prints one JSON object. Each size runs in its own child process (so peak RSS is that size's own,
-read with ``getrusage(RUSAGE_SELF).ru_maxrss``), into a fresh Qdrant folder (local mode, ``path``):
+read with ``getrusage(RUSAGE_SELF).ru_maxrss``), into a fresh embedded Qdrant folder (``path``; the engine
+the settings name, Qdrant Edge by default):
 
 * ×1: the real corpus with the real EmbeddingGemma; model load timed on its own; every chunk embedded.
   Then a no-change re-run in a fresh process (in-process timing, and the ``python -m ingest`` command's
@@ -52,8 +53,9 @@ PYTHON = ".venv/bin/python"
 INTRO = """# Performance
 
 Measured figures for Sambruk Assistent on the machine this project is built on: 2 CPU cores (AMD EPYC
-with AVX512-BF16, so EmbeddingGemma runs in bfloat16), no GPU, the embedded Qdrant (local mode, a folder)
-and the real EmbeddingGemma-300M model. Every section below is written by the script named in it
+with AVX512-BF16, so EmbeddingGemma runs in bfloat16), no GPU, the embedded Qdrant (a folder; each section
+names its engine: qdrant-client's local mode until issue 10, Qdrant Edge since) and the real
+EmbeddingGemma-300M model. Every section below is written by the script named in it
 (`--write-md`), with the command, the date and how busy the machine was: the 2 cores are shared with
 other work, so each section states the CPU that other processes used while it ran (in cores, averaged
 over the measurement). **Measured** figures are timings of real runs; **extrapolated** figures are
@@ -433,6 +435,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         peak_rss_ingest_mb=peak_rss_mb(),
         model_loaded_during_ingest=embedder._real is not None,
         qdrant_mb=folder_mb(settings.qdrant.path),
+        engine=settings.qdrant.engine,
     )
     if embedder.embedded:
         result["embedding_chunks_per_s"] = round(embedder.embedded / embedder.model_seconds, 3)
@@ -499,7 +502,7 @@ def phase_rerun(work: Path) -> dict[str, Any]:
 
     imported = time.perf_counter()
     settings = make_settings(work / "data", corpus_dir=work / "corpus")
-    ingestor = build_ingestor(settings)  # opens the Qdrant folder (local mode reads every point)
+    ingestor = build_ingestor(settings)  # opens the Qdrant folder (client local mode reads every point)
     opened = time.perf_counter()
     report = ingestor.run()
     done = time.perf_counter()
@@ -593,7 +596,7 @@ def render_markdown(out: dict[str, Any], command: str) -> str:
         "## Ingest",
         "",
         f"`{command}` — {out['date']}. Each size ran in a fresh process into a fresh Qdrant folder "
-        "(local mode). Peak RSS is `getrusage` maxrss of that process.",
+        f"({ENGINE_NAMES[base.get('engine', 'client')]}). Peak RSS is `getrusage` maxrss of that process.",
         "",
         "| corpus | files | chunks | ingest, measured | of which embedding (model) | non-embedding, measured "
         "| full ingest | chunks/s | peak RSS ingest | Qdrant folder | no-change re-run (`python -m ingest`) |",
@@ -663,14 +666,15 @@ def render_markdown(out: dict[str, Any], command: str) -> str:
 
 
 RETRIEVAL_TARGET_MS = 250.0
+ENGINE_NAMES = {"edge": "Qdrant Edge", "client": "qdrant-client local mode"}
 
 
 def _growth_lines(sizes: dict[str, Any]) -> list[str]:
     """A least-squares line through the measured p50s: how fast search grows, where it crosses the target."""
     points = [(r["total_chunks"], r["query"]["p50_ms"]) for r in sizes.values()
               if r.get("query") and "error" not in r["query"]]
-    if len(points) < 2:
-        return []
+    if len(points) < 2 or sizes["1"].get("engine", "client") != "client":
+        return []  # the fit explains local mode's scan; Qdrant Edge's growth is in the scale section
     n = len(points)
     mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
     slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)

@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:  # also runnable as `python eval/bench_scale.py`
     sys.path.insert(0, str(ROOT))
 
 from eval.bench_ingest import (  # noqa: E402
+    ENGINE_NAMES,
     CachingEmbedder,
     busy_processes,
     current_rss_mb,
@@ -59,7 +60,6 @@ SEARCH_P95_TARGET_MS = 20.0
 ASK_P95_TARGET_MS = 250.0
 UPSERT = "Qdrant: upsert + delete stale"
 BUILD = "Qdrant: build indexes"
-ENGINE_NAMES = {"edge": "Qdrant Edge", "client": "client local mode"}
 
 
 def settings_for(work: Path, engine: str):
