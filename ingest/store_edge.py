@@ -192,8 +192,8 @@ class EdgeEngine:
     def search(self, dense: Sequence[float], sparse: SparseVector, *, limit: int, prefetch_limit: int,
                flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float) -> list[Hit]:
         efilter = to_filter(flt)
-        prefetch = [edge.Prefetch(limit=prefetch_limit, query=edge.Query.Nearest(floats(dense), using=DENSE),
-                                  filter=efilter)]
+        prefetch = [edge.Prefetch(limit=prefetch_limit, filter=efilter,
+                                  query=edge.Query.Nearest(floats(dense), using=DENSE))]
         if sparse.indices:
             prefetch.append(edge.Prefetch(
                 limit=prefetch_limit, filter=efilter,
@@ -205,14 +205,17 @@ class EdgeEngine:
             query=edge.Fusion.Rrf(k=RRF_K, weights=[1.0, sparse_weight][: len(prefetch)]),
             with_payload=True, with_vector=list(with_vectors) or False,
         ))
-        return [Hit(id=str(p.id), score=p.score, payload=p.payload, vector=hit_vectors(p.vector)) for p in points]
+        return [Hit(id=str(p.id), score=p.score, payload=p.payload, vector=hit_vectors(p.vector))
+                for p in points]
 
 
 def to_filter(flt: ChunkFilter | None) -> edge.Filter | None:
     if flt is None:
         return None
-    must: list[Any] = [edge.FieldCondition(key, match=edge.MatchAny(list(values))) for key, values in flt.any_of.items()]
-    must += [edge.FieldCondition(key, range=edge.RangeFloat(gte=lo, lte=hi)) for key, (lo, hi) in flt.ranges.items()]
+    must: list[Any] = [edge.FieldCondition(key, match=edge.MatchAny(list(values)))
+                       for key, values in flt.any_of.items()]
+    must += [edge.FieldCondition(key, range=edge.RangeFloat(gte=lo, lte=hi))
+             for key, (lo, hi) in flt.ranges.items()]
     return edge.Filter(must=must) if must else None
 
 
@@ -221,15 +224,15 @@ def _doc_filter(doc_id: str, keep: Sequence[str] | None = None) -> edge.Filter:
                        must_not=[edge.HasIdCondition(set(keep))] if keep else None)
 
 
-def _scroll(shard: edge.EdgeShard, flt: edge.Filter | None, with_vectors: bool = False) -> Iterable[edge.Record]:
+def _scroll(shard: edge.EdgeShard, flt: edge.Filter | None,
+            with_vectors: bool = False) -> Iterable[edge.Record]:
     offset = None
     while True:
-        records, offset = shard.scroll(edge.ScrollRequest(offset=offset, limit=256, filter=flt, with_payload=True,
-                                                          with_vector=with_vectors))
+        request = edge.ScrollRequest(offset=offset, limit=256, filter=flt, with_payload=True, with_vector=with_vectors)
+        records, offset = shard.scroll(request)
         yield from records
         if offset is None:
             return
-
 
 
 def _to_point(point: ChunkPoint) -> edge.Point:
