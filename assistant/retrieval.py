@@ -1,8 +1,9 @@
 """Hybrid retrieval as llama-index components: a retriever over Qdrant and three postprocessors.
 
-The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one ``query_points``
-call fused by RRF. The postprocessors then prefer newer documents for "today/latest" questions,
-merge neighbouring chunks of one section into one passage, and drop near-duplicates.
+The retriever runs dense (EmbeddingGemma) and Swedish BM25 sparse search in one Qdrant query fused
+by RRF, on whichever engine the store has. The postprocessors then prefer newer documents for
+"today/latest" questions, merge neighbouring chunks of one section into one passage, and drop
+near-duplicates.
 """
 
 from __future__ import annotations
@@ -14,30 +15,28 @@ from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import ConfigDict, PrivateAttr
-from qdrant_client import models
 
 from assistant.schemas import Filters, Passage
 from ingest.embedding import Embedder
 from ingest.sparse import analyze, query_vector
-from ingest.store import DENSE, UNITS, Store
+from ingest.store import DENSE, UNITS, ChunkFilter, Store
 
 _NODE_META_EXCLUDE = ("text", "text_sha")
 
 
-def qdrant_filter(filters: Filters) -> models.Filter | None:
-    must: list[models.Condition] = []
-    for key, values in (("doc_type", filters.doc_types), ("organisation", filters.organisations),
-                        ("doc_id", filters.doc_ids)):
-        if values:
-            must.append(models.FieldCondition(key=key, match=models.MatchAny(any=list(values))))
+def qdrant_filter(filters: Filters) -> ChunkFilter | None:
+    any_of = {key: list(values) for key, values in (("doc_type", filters.doc_types),
+                                                    ("organisation", filters.organisations),
+                                                    ("doc_id", filters.doc_ids)) if values}
+    ranges = {}
     if filters.year_from is not None or filters.year_to is not None:
-        must.append(models.FieldCondition(key="year", range=models.Range(gte=filters.year_from, lte=filters.year_to)))
-    return models.Filter(must=must) if must else None
+        ranges["year"] = (filters.year_from, filters.year_to)
+    return ChunkFilter(any_of=any_of, ranges=ranges) if any_of or ranges else None
 
 
 class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder: Embedder, *, limit: int, prefetch_limit: int,
-                 flt: models.Filter | None = None, sparse_weight: float = 1.0):
+                 flt: ChunkFilter | None = None, sparse_weight: float = 1.0):
         super().__init__()
         self._sparse_weight = sparse_weight
         self._store = store

@@ -36,7 +36,7 @@ from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
 from ingest.embedding import Embedder
-from ingest.store import IndexMismatch, IndexMissing, IndexUnavailable, Store, open_client
+from ingest.store import IndexMismatch, IndexMissing, IndexUnavailable, Store, open_store
 
 
 # How a remote Qdrant fails in transport (qdrant-client wraps httpx errors in ResponseHandlingException).
@@ -296,7 +296,7 @@ def build_assistant(settings: Settings, *, store: Store | None = None, embedder:
     """Wire the assistant from settings; the store and embedder can be shared (tests, eval)."""
     if store is None:
         try:
-            store = Store(open_client(settings.qdrant, create=False), settings.qdrant.collection)
+            store = open_store(settings.qdrant, create=False)
         except (IndexUnavailable, IndexMissing) as exc:
             raise ServiceUnavailable(str(exc)) from exc
     embedder = embedder or Embedder(settings.embedding_model_path, settings.embedding)

@@ -43,9 +43,12 @@ class EmbeddingSettings(BaseModel):
 
 
 class QdrantSettings(BaseModel):
-    # Local embedded mode by default; set url (and api_key) to use a Qdrant server or cluster.
+    # Embedded by default: Qdrant Edge, in process, in the folder `path`. Set url (and api_key) to use a
+    # Qdrant server or cluster through qdrant-client. engine "client" without url is qdrant-client's
+    # local mode in `path` (the server's client API without a server; brute force, for tests).
     path: Path = Path("data/qdrant")
     url: str | None = None
+    engine: Literal["edge", "client"] = "edge"
     api_key: SecretStr | None = None
     collection: str = "sambruk"
     timeout_s: float = 10.0

@@ -3,7 +3,8 @@
     .venv/bin/python -m eval.bench_ingest --sizes 1,10,50 [--queries 30] [--write-md]
 
 Prints one JSON object. Each size runs in its own child process (so peak RSS is that size's own,
-read with ``getrusage(RUSAGE_SELF).ru_maxrss``), into a fresh Qdrant folder (local mode, ``path``):
+read with ``getrusage(RUSAGE_SELF).ru_maxrss``), into a fresh embedded Qdrant folder (``path``; the engine
+the settings name, Qdrant Edge by default):
 
 * ×1: the real corpus with the real EmbeddingGemma; model load timed on its own; every chunk embedded.
   Then a no-change re-run in a fresh process (in-process timing, and the ``python -m ingest`` command's
@@ -52,8 +53,9 @@ PYTHON = ".venv/bin/python"
 INTRO = """# Performance
 
 Measured figures for Sambruk Assistent on the machine this project is built on: 2 CPU cores (AMD EPYC
-with AVX512-BF16, so EmbeddingGemma runs in bfloat16), no GPU, the embedded Qdrant (local mode, a folder)
-and the real EmbeddingGemma-300M model. Every section below is written by the script named in it
+with AVX512-BF16, so EmbeddingGemma runs in bfloat16), no GPU, the embedded Qdrant (a folder; each section
+names its engine: qdrant-client's local mode until issue 10, Qdrant Edge since) and the real
+EmbeddingGemma-300M model. Every section below is written by the script named in it
 (`--write-md`), with the command, the date and how busy the machine was: the 2 cores are shared with
 other work, so each section states the CPU that other processes used while it ran (in cores, averaged
 over the measurement). **Measured** figures are timings of real runs; **extrapolated** figures are
@@ -162,8 +164,10 @@ def pct(values: Sequence[float], q: float) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def folder_mb(path: Path) -> float:
-    return round(sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20, 1)
+def folder_mb(path: Path, allocated: bool = False) -> float:
+    """Size of a folder's files; ``allocated``: blocks on disk (Qdrant Edge preallocates sparse files)."""
+    files = [f.stat() for f in path.rglob("*") if f.is_file()]
+    return round(sum(s.st_blocks * 512 if allocated else s.st_size for s in files) / 2**20, 1)
 
 
 def load_questions(limit: int | None = None, answerable_only: bool = False):
@@ -193,7 +197,7 @@ def write_section(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    order = ["bench_ingest", "bench_query", "bench_load", "bench_peer"]
+    order = ["bench_ingest", "bench_scale", "bench_query", "bench_load", "bench_peer"]
     text = _ordered(text, order)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -228,12 +232,13 @@ _TITLE_MARK, _TEXT_MARK = "\x00TITLE\x00", "\x00TEXT\x00"
 
 
 class CachingEmbedder:
-    """Stands in for ``ingest.embedding.Embedder`` in the Ingestor: vectors of inputs already embedded
-    come from a cache keyed by the exact embedded input text; the rest go to the real model (loaded
-    only on the first miss) and are timed. Time spent inside embed_documents is recorded either way."""
+    """Stands in for ``ingest.embedding.Embedder`` in the Ingestor: the vectors of inputs (chunks and
+    answer units) already embedded come from a cache keyed by the exact embedded input text; the rest
+    go to the real model (loaded only on the first miss) and are timed. Time spent inside
+    embed_documents is recorded either way."""
 
     def __init__(self, name: str, dimension: int, template: str | None,
-                 cache: dict[str, Any], load_real: Callable[[], Any]):
+                 cache: dict[Any, Any], load_real: Callable[[], Any]):
         self.name, self.dimension = name, dimension
         self.cache = cache
         self._template = template
@@ -263,20 +268,19 @@ class CachingEmbedder:
 
         started = time.perf_counter()
         keys = [self.key(item) for item in items]
-        missing = [i for i, k in enumerate(keys) if k not in self.cache]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.cache))
         if missing:
+            first = {k: item for k, item in zip(keys, items, strict=True)}
             t = time.perf_counter()
-            fresh = self.real.embed_documents([items[i] for i in missing])
+            vectors = self.real.embed_documents([first[k] for k in missing])
             self.model_seconds += time.perf_counter() - t
-            for i, vector in zip(missing, fresh, strict=True):
-                self.cache[keys[i]] = vector
+            self.cache.update(zip(missing, vectors, strict=True))
             self.embedded += len(missing)
         self.hits += len(items) - len(missing)
-        out = np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
         if on_batch:
             on_batch(len(items))
         self.total_seconds += time.perf_counter() - started
-        return out
+        return np.stack([self.cache[k] for k in keys]) if keys else np.zeros((0, self.dimension), np.float32)
 
 
 def _titled(title: str, text: str):
@@ -373,7 +377,7 @@ def _toml_value(value: Any) -> str:
 def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[str, Any]:
     from ingest.embedding import Embedder
     from ingest.pipeline import Ingestor
-    from ingest.store import Store, open_client
+    from ingest.store import open_store
 
     corpus = work / "corpus"
     files = replicate_corpus(corpus, size)
@@ -408,7 +412,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         embedder = CachingEmbedder(saved["name"], saved["dimension"], saved["template"], cache, load_model)
 
     timer = pipeline_stage_timer()
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+    store = open_store(settings.qdrant)
     report = Ingestor(settings, store, lambda: embedder).run()
     timer.restore()
     if not report.ok:
@@ -429,6 +433,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         peak_rss_ingest_mb=peak_rss_mb(),
         model_loaded_during_ingest=embedder._real is not None,
         qdrant_mb=folder_mb(settings.qdrant.path),
+        engine=settings.qdrant.engine,
     )
     if embedder.embedded:
         result["embedding_chunks_per_s"] = round(embedder.embedded / embedder.model_seconds, 3)
@@ -445,7 +450,7 @@ def phase_ingest(work: Path, size: int, cache_file: Path, queries: int) -> dict[
         except Exception as exc:  # code under edit elsewhere must not throw away a long ingest run
             result["query"] = {"error": f"{type(exc).__name__}: {exc}"}
         result["peak_rss_serving_mb"] = peak_rss_mb()
-    store.client.close()
+    store.close()
     return result
 
 
@@ -495,7 +500,7 @@ def phase_rerun(work: Path) -> dict[str, Any]:
 
     imported = time.perf_counter()
     settings = make_settings(work / "data", corpus_dir=work / "corpus")
-    ingestor = build_ingestor(settings)  # opens the Qdrant folder (local mode reads every point)
+    ingestor = build_ingestor(settings)  # opens the Qdrant folder (client local mode reads every point)
     opened = time.perf_counter()
     report = ingestor.run()
     done = time.perf_counter()
@@ -526,9 +531,10 @@ def cli_rerun(work: Path) -> dict[str, Any]:
             "unchanged": report["unchanged"], "reported_s": report["seconds"]}
 
 
-def run_child(args: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_child(args: list[str], module: str = "eval.bench_ingest") -> tuple[dict[str, Any], dict[str, Any]]:
+    """One phase of a benchmark module in a child process: its JSON result and the CPU others used meanwhile."""
     with CpuMonitor() as monitor:
-        proc = subprocess.run([sys.executable, "-m", "eval.bench_ingest", *args], cwd=ROOT,
+        proc = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"child {' '.join(args)} failed with exit code {proc.returncode}")
@@ -588,7 +594,7 @@ def render_markdown(out: dict[str, Any], command: str) -> str:
         "## Ingest",
         "",
         f"`{command}` — {out['date']}. Each size ran in a fresh process into a fresh Qdrant folder "
-        "(local mode). Peak RSS is `getrusage` maxrss of that process.",
+        f"({ENGINE_NAMES[base.get('engine', 'client')]}). Peak RSS is `getrusage` maxrss of that process.",
         "",
         "| corpus | files | chunks | ingest, measured | of which embedding (model) | non-embedding, measured "
         "| full ingest | chunks/s | peak RSS ingest | Qdrant folder | no-change re-run (`python -m ingest`) |",
@@ -658,14 +664,15 @@ def render_markdown(out: dict[str, Any], command: str) -> str:
 
 
 RETRIEVAL_TARGET_MS = 250.0
+ENGINE_NAMES = {"edge": "Qdrant Edge", "client": "qdrant-client local mode"}
 
 
 def _growth_lines(sizes: dict[str, Any]) -> list[str]:
     """A least-squares line through the measured p50s: how fast search grows, where it crosses the target."""
     points = [(r["total_chunks"], r["query"]["p50_ms"]) for r in sizes.values()
               if r.get("query") and "error" not in r["query"]]
-    if len(points) < 2:
-        return []
+    if len(points) < 2 or sizes["1"].get("engine", "client") != "client":
+        return []  # the fit explains local mode's scan; Qdrant Edge's growth is in the scale section
     n = len(points)
     mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
     slope = sum((x - mx) * (y - my) for x, y in points) / sum((x - mx) ** 2 for x, _ in points)

@@ -72,7 +72,7 @@ def build_assistant_side(data_dir: Path) -> dict[str, Any]:
     from assistant.service import build_assistant
     from ingest.embedding import Embedder
     from ingest.pipeline import Ingestor
-    from ingest.store import Store, open_client
+    from ingest.store import open_store
 
     settings = make_settings(data_dir)
     import sentence_transformers  # noqa: F401  (imports not counted as model load, for either side)
@@ -80,7 +80,7 @@ def build_assistant_side(data_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     embedder = Embedder(settings.embedding_model_path, settings.embedding)
     model_load_s = time.perf_counter() - started
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+    store = open_store(settings.qdrant)
     with CpuMonitor() as monitor:
         report = Ingestor(settings, store, lambda: embedder).run()
     if not report.ok:

@@ -16,7 +16,7 @@ from ingest.catalog import CatalogError
 from ingest.embedding import Embedder, EmbeddingModelMissing
 from ingest.pipeline import IngestReport, Ingestor
 from ingest.pipeline import Progress as PipelineProgress
-from ingest.store import IndexMismatch, IndexUnavailable, Store, open_client
+from ingest.store import IndexMismatch, IndexUnavailable, open_store
 
 
 class RichProgress(PipelineProgress):
@@ -72,8 +72,8 @@ class LineProgress(PipelineProgress):
 
 
 def build_ingestor(settings: Settings) -> Ingestor:
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
-    return Ingestor(settings, store, lambda: Embedder(settings.embedding_model_path, settings.embedding))
+    return Ingestor(settings, open_store(settings.qdrant),
+                    lambda: Embedder(settings.embedding_model_path, settings.embedding))
 
 
 def summary_table(report: IngestReport) -> Table:
@@ -96,11 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     progress = RichProgress(console) if console.is_terminal else LineProgress(console)
     try:
-        report = build_ingestor(settings).run(rebuild=args.rebuild, progress=progress)
+        ingestor = build_ingestor(settings)
+    except IndexUnavailable as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    try:
+        report = ingestor.run(rebuild=args.rebuild, progress=progress)
     except (IndexUnavailable, IndexMismatch, EmbeddingModelMissing, CatalogError, FileNotFoundError) as exc:
         progress.stop()
         console.print(f"[red]error:[/] {exc}")
         return 2
+    finally:
+        ingestor.store.close()
     progress.stop()
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -93,6 +93,11 @@ def fingerprint(data: bytes, catalog_entry: dict | None, settings: Settings) -> 
     return digest.hexdigest()
 
 
+def embedded_text_sha(item: TitledText) -> str:
+    """Names what a chunk's vectors were made from: equal hash, reusable vectors."""
+    return hashlib.sha256(f"{item.title}\n{item.text}".encode("utf-8")).hexdigest()
+
+
 def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: Settings) -> PreparedDocument:
     """Clean and chunk one loaded file into chunk records and the texts to embed (pure)."""
     text, page_starts = clean_pages(loaded.pages)
@@ -110,8 +115,9 @@ def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings:
         # The two innermost headings say what a chunk is about; the full path only costs tokens.
         heading = " > ".join(span.section_path[-2:])
         title = f"{meta.title} > {heading}" if heading else meta.title
-        sha = hashlib.sha256(f"{title}\n{span.text}".encode("utf-8")).hexdigest()
-        inputs.append(TitledText(title=title, text=span.text))
+        item = TitledText(title=title, text=span.text)
+        sha = embedded_text_sha(item)
+        inputs.append(item)
         shas.append(sha)
         records.append(_record(meta, ordinal, span, section, sha))
     return PreparedDocument(meta=meta, fingerprint=fp, records=records, inputs=inputs, text_shas=shas)
@@ -172,6 +178,8 @@ class Ingestor:
         report = IngestReport()
         if rebuild:
             self.store.drop()
+        elif note := self.store.migrate_legacy(self.settings.embedding_model_path.name):
+            progress.message(note)
         catalog = load_catalog(self.settings.catalog_file)
         files = discover(self.settings.corpus_dir, self.settings.catalog_file)
         report.files = len(files)
@@ -200,6 +208,7 @@ class Ingestor:
                 report.removed.append(record.get("file", doc_id))
         if pending:
             self._write(pending, report, progress)
+            self.store.optimize()
         report.total_chunks = self.store.count() if self.store.exists() else 0
         report.seconds = time.perf_counter() - started
         return report

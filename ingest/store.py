@@ -1,32 +1,32 @@
-"""The Qdrant index: one chunk collection (named dense + sparse vectors) and its document manifest.
+"""The index: one chunk collection (named dense, sparse and multivector vectors) and its document manifest.
 
-The manifest lives in Qdrant itself (a vectorless ``<collection>__documents`` collection, one point
-per document with its file hash), so the index and the record of what it holds can never diverge,
-whether Qdrant is the embedded local mode or a server shared by several machines. A document's
-record is written only after all its chunks are in place: an interrupted run leaves a document
-whose record is stale, and the next run redoes exactly that document.
+The same layout on two engines (``ingest.store_edge``: Qdrant Edge in process, the embedded default;
+``ingest.store_client``: qdrant-client against a Qdrant server, or its local mode), so retrieval and
+answering never know which one runs. The manifest lives in the index itself (one record per document
+with its file hash), so the index and the record of what it holds can never diverge. A document's
+record is written only after all its chunks are in place: an interrupted run (an exception, or kill -9)
+leaves a document whose record is missing, and the next run redoes exactly that document.
 """
 
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-from qdrant_client import QdrantClient, models
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from assistant.settings import QdrantSettings
 from ingest.sparse import ANALYZER_ID, SparseVector
 
 DENSE = "dense"
 SPARSE = "bm25"
-UNITS = "units"  # one vector per answer unit of the chunk (see ingest.embedding, late chunking)
+UNITS = "units"  # one vector per answer unit of the chunk (embedded on its own, see ingest.pipeline), MaxSim
 UNIT_SCHEME = "segmenting-v1+own-embedding"  # changes when units are cut or embedded otherwise
 _ID_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4f5e-9a57-5a3b1d0c2e11")
 KEYWORD_FIELDS = ("doc_id", "file", "doc_type", "organisation", "language")
 INTEGER_FIELDS = ("year", "ordinal")
+# Reciprocal rank fusion constant, Qdrant's default on every engine: score = w / (rank / w + k - 1).
+RRF_K = 2
 
 
 class IndexUnavailable(RuntimeError):
@@ -34,7 +34,7 @@ class IndexUnavailable(RuntimeError):
 
 
 class IndexMismatch(RuntimeError):
-    """The collection was built with another embedding model or analyzer."""
+    """The collection was built with another embedding model, analyzer or unit scheme."""
 
 
 class IndexMissing(RuntimeError):
@@ -50,6 +50,61 @@ class ChunkPoint:
     units: Sequence[Sequence[float]]  # one vector per entry of payload["units"]
 
 
+@dataclass(frozen=True)
+class ChunkFilter:
+    """Which chunks a search may return: per field one of the listed values, inclusive integer ranges."""
+
+    any_of: dict[str, list[str | int]] = field(default_factory=dict)
+    ranges: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result or stored chunk, the same whichever engine produced it."""
+
+    id: str
+    score: float
+    payload: dict[str, Any]
+    vector: dict[str, Any]
+
+
+class Engine(Protocol):
+    """What Store needs from a Qdrant engine; both keep the chunks and the manifest records."""
+
+    where: str
+
+    def exists(self) -> bool: ...
+    def metadata(self) -> dict[str, Any]: ...
+    def legacy_note(self) -> str | None: ...
+    def legacy_engine(self) -> Engine | None: ...
+    def create(self, metadata: dict[str, Any], dimension: int) -> None: ...
+    def drop(self) -> None: ...
+    def records(self) -> list[dict[str, Any]]: ...
+    def put_record(self, record_id: str, record: dict[str, Any]) -> None: ...
+    def delete_record(self, record_id: str) -> None: ...
+    def upsert(self, points: Sequence[ChunkPoint]) -> None: ...
+    def delete_chunks(self, doc_id: str, keep: Sequence[str] | None = None) -> None: ...
+    def chunks(self, doc_id: str, with_vectors: bool = False) -> Iterable[Hit]: ...
+    def count(self) -> int: ...
+    def search(self, dense: Sequence[float], sparse: SparseVector, *, limit: int, prefetch_limit: int,
+               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float) -> list[Hit]: ...
+    def optimize(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def hit_vectors(raw: Any) -> dict[str, Any]:
+    """An engine's named vectors as plain lists, the sparse one as ``ingest.sparse.SparseVector``."""
+    out = dict(raw or {})
+    if SPARSE in out:
+        out[SPARSE] = SparseVector(list(out[SPARSE].indices), list(out[SPARSE].values))
+    return out
+
+
+def floats(vector: Sequence[float]) -> list[float]:
+    """A vector (numpy array or list) as a list of Python floats, which every engine accepts."""
+    return vector.tolist() if hasattr(vector, "tolist") else [float(x) for x in vector]
+
+
 def point_id(doc_id: str, ordinal: int, text_sha: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"{doc_id}\x00{ordinal}\x00{text_sha}"))
 
@@ -58,32 +113,25 @@ def _doc_point_id(doc_id: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, f"document\x00{doc_id}"))
 
 
-def open_client(settings: QdrantSettings, *, create: bool = True) -> QdrantClient:
-    """A client of the configured Qdrant; ``create=False`` (serving) never creates a local index folder."""
-    if not (create or settings.url or settings.path.is_dir()):
+def open_store(settings: QdrantSettings, *, create: bool = True) -> Store:
+    """The engine the settings name: a Qdrant server (url), Qdrant Edge (default) or client local mode.
+
+    ``create=False`` (serving) never creates a local index folder.
+    """
+    if settings.url or settings.engine == "client":
+        from ingest.store_client import ClientEngine, open_client
+
+        return Store(ClientEngine(open_client(settings, create=create), settings.collection))
+    if not (create or settings.path.is_dir()):
         raise IndexMissing(f"there is no index at {settings.path}: run `python -m ingest` first")
-    try:
-        if settings.url:
-            api_key = settings.api_key.get_secret_value() if settings.api_key else None
-            client = QdrantClient(url=settings.url, api_key=api_key, timeout=int(settings.timeout_s))
-            client.get_collections()  # fail here, with a clear message, rather than on first use
-            return client
-        settings.path.mkdir(parents=True, exist_ok=True)
-        return QdrantClient(path=str(settings.path))
-    except Exception as exc:  # qdrant-client raises several transport and lock errors
-        where = settings.url or settings.path
-        raise IndexUnavailable(f"Qdrant at {where} is not available: {exc}") from exc
+    from ingest.store_edge import EdgeEngine
 
-
-def _doc_filter(doc_id: str) -> models.Filter:
-    return models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))])
+    return Store(EdgeEngine(settings.path, settings.collection))
 
 
 class Store:
-    def __init__(self, client: QdrantClient, collection: str):
-        self.client = client
-        self.collection = collection
-        self.documents = f"{collection}__documents"
+    def __init__(self, engine: Engine):
+        self.engine = engine
 
     # -- schema -------------------------------------------------------------------------------
     def expected_metadata(self, model_name: str, dimension: int | None) -> dict[str, Any]:
@@ -91,46 +139,62 @@ class Store:
                 "units": UNIT_SCHEME}
 
     def exists(self) -> bool:
-        return self.client.collection_exists(self.collection) and self.client.collection_exists(self.documents)
+        return self.engine.exists()
+
+    def legacy_note(self) -> str | None:
+        """Why an index found at the configured place must be moved to this engine (None: nothing)."""
+        return self.engine.legacy_note()
+
+    def migrate_legacy(self, model_name: str) -> str | None:
+        """Move an index the engine replaces (client local mode, for Edge) into it; say what was done.
+
+        Vectors made by the same model and analyzer are copied, not re-embedded; otherwise the old
+        index is dropped and the ingest that follows embeds everything.
+        """
+        note, legacy = self.engine.legacy_note(), self.engine.legacy_engine()
+        if legacy is None:
+            return None
+        source = Store(legacy)
+        found = legacy.metadata()
+        same_model = all(found.get(k) == v for k, v in self.expected_metadata(model_name, None).items() if v)
+        if same_model:
+            self.engine.create(found, found["dimension"])
+            self.copy_from(source)
+            self.optimize()
+        source.drop()
+        source.close()
+        done = "its vectors were copied, nothing re-embedded" if same_model else (
+            f"it was built with {found.get('embedding_model')} (units {found.get('units')}), so it was dropped "
+            "and everything is embedded anew")
+        return f"{note} Done: {done}."
+
+    def copy_from(self, source: Store) -> int:
+        """Every document of another store, chunks and vectors included; returns the chunks copied."""
+        copied = 0
+        for doc_id, record in source.document_records().items():
+            points = [ChunkPoint(chunk_id=hit.id, payload=hit.payload, dense=hit.vector[DENSE],
+                                 sparse=hit.vector[SPARSE], units=hit.vector[UNITS])
+                      for hit in source.engine.chunks(doc_id, with_vectors=True)]
+            self.replace_document(record, points, had_chunks=False)
+            copied += len(points)
+        return copied
 
     def check(self, model_name: str, dimension: int | None = None) -> None:
         """Refuse to mix vectors of two models in one collection (dimension None: not known yet)."""
-        if not self.client.collection_exists(self.collection):
-            raise IndexMissing(
-                f"collection '{self.collection}' does not exist; run `python -m ingest` first"
-            )
-        found = self.client.get_collection(self.collection).config.metadata or {}
+        if not self.engine.exists():
+            raise IndexMissing(self.legacy_note() or f"no index at {self.engine.where}; run `python -m ingest` first")
+        found = self.engine.metadata()
         expected = self.expected_metadata(model_name, dimension)
         if any(found.get(k) != v for k, v in expected.items() if v is not None):
             raise IndexMismatch(
-                f"collection '{self.collection}' was built with {found.get('embedding_model')} "
-                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, units "
-                f"{found.get('units')}); this version needs {model_name} ({dimension} dims, {ANALYZER_ID}, "
-                f"units {UNIT_SCHEME}). Run `python -m ingest --rebuild` "
-                "or choose another collection (SAMBRUK_QDRANT__COLLECTION)."
+                f"the index at {self.engine.where} was built with {found.get('embedding_model')} "
+                f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, units {found.get('units')}); "
+                f"this version needs {model_name} ({dimension} dims, {ANALYZER_ID}, units {UNIT_SCHEME}). "
+                "Run `python -m ingest --rebuild` or choose another collection (SAMBRUK_QDRANT__COLLECTION)."
             )
 
     def create(self, model_name: str, dimension: int) -> None:
-        self.client.create_collection(
-            self.collection,
-            vectors_config={
-                DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE),
-                UNITS: models.VectorParams(
-                    size=dimension, distance=models.Distance.COSINE,
-                    multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
-                ),
-            },
-            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-            metadata=self.expected_metadata(model_name, dimension),
-        )
-        with warnings.catch_warnings():
-            # Local mode ignores payload indexes (and says so); a server needs them for filtered search.
-            warnings.simplefilter("ignore", UserWarning)
-            for field in KEYWORD_FIELDS:
-                self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.KEYWORD)
-            for field in INTEGER_FIELDS:
-                self.client.create_payload_index(self.collection, field, models.PayloadSchemaType.INTEGER)
-        self.client.create_collection(self.documents, vectors_config={})
+        self.engine.create(self.expected_metadata(model_name, dimension), dimension)
 
     def ensure(self, model_name: str, dimension: int) -> None:
         if self.exists():
@@ -140,76 +204,50 @@ class Store:
             self.create(model_name, dimension)
 
     def drop(self) -> None:
-        for name in (self.collection, self.documents):
-            if self.client.collection_exists(name):
-                self.client.delete_collection(name)
+        self.engine.drop()
+
+    def optimize(self) -> None:
+        """Build the search indexes for what was written (Edge runs no optimizer in the background)."""
+        self.engine.optimize()
+
+    def close(self) -> None:
+        self.engine.close()
 
     # -- manifest ---------------------------------------------------------------------------------
     def document_records(self) -> dict[str, dict[str, Any]]:
-        records: dict[str, dict[str, Any]] = {}
-        offset = None
-        while True:
-            points, offset = self.client.scroll(self.documents, limit=256, offset=offset, with_payload=True)
-            for point in points:
-                records[point.payload["doc_id"]] = point.payload
-            if offset is None:
-                return records
+        return {record["doc_id"]: record for record in self.engine.records()}
 
     # -- chunks -----------------------------------------------------------------------------------
     def existing_vectors(self, doc_id: str) -> dict[str, tuple[list[float], SparseVector, list[list[float]]]]:
         """Vectors of a document's current chunks by text hash, so unchanged chunks are not re-embedded."""
-        reuse: dict[str, tuple[list[float], SparseVector, list[list[float]]]] = {}
-        for point in self._scroll(_doc_filter(doc_id), with_vectors=True):
-            sparse = point.vector[SPARSE]
-            reuse[point.payload["text_sha"]] = (
-                point.vector[DENSE],
-                SparseVector(list(sparse.indices), list(sparse.values)),
-                point.vector[UNITS],
-            )
-        return reuse
+        return {
+            hit.payload["text_sha"]: (hit.vector[DENSE], hit.vector[SPARSE], hit.vector[UNITS])
+            for hit in self.engine.chunks(doc_id, with_vectors=True)
+        }
 
     def replace_document(self, record: dict[str, Any], points: Sequence[ChunkPoint], batch: int = 128,
                          *, had_chunks: bool = True) -> None:
         """Write a document's chunks, drop its stale ones, then its record (``had_chunks=False``: new)."""
         doc_id = record["doc_id"]
-        # Invalidate first: if we stop half-way, the next run sees a stale record and redoes this document.
-        self.client.delete(self.documents, [_doc_point_id(doc_id)])
+        # Invalidate first: if we stop half-way, the next run sees no record and redoes this document.
+        self.engine.delete_record(_doc_point_id(doc_id))
         for start in range(0, len(points), batch):
-            self.client.upsert(self.collection, [_to_point(p) for p in points[start : start + batch]])
+            self.engine.upsert(points[start : start + batch])
         if had_chunks:
-            # A filtered delete scans every point in local mode: only worth it when there is something stale.
-            keep = [p.chunk_id for p in points]
-            stale = models.Filter(
-                must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))],
-                must_not=[models.HasIdCondition(has_id=keep)] if keep else [],
-            )
-            self.client.delete(self.collection, models.FilterSelector(filter=stale))
-        self.client.upsert(
-            self.documents,
-            [models.PointStruct(id=_doc_point_id(doc_id), vector={}, payload=record)],
-        )
+            # A filtered delete scans every point in client local mode: only worth it when something is stale.
+            self.engine.delete_chunks(doc_id, keep=[p.chunk_id for p in points])
+        self.engine.put_record(_doc_point_id(doc_id), record)
 
     def remove_document(self, doc_id: str) -> None:
-        self.client.delete(self.documents, [_doc_point_id(doc_id)])
-        self.client.delete(self.collection, models.FilterSelector(filter=_doc_filter(doc_id)))
+        self.engine.delete_record(_doc_point_id(doc_id))
+        self.engine.delete_chunks(doc_id)
 
     def document_chunks(self, doc_id: str) -> list[dict[str, Any]]:
         """All chunk payloads of a document in reading order."""
-        return sorted((p.payload for p in self._scroll(_doc_filter(doc_id))), key=lambda p: p["ordinal"])
+        return sorted((hit.payload for hit in self.engine.chunks(doc_id)), key=lambda p: p["ordinal"])
 
     def count(self) -> int:
-        return self.client.count(self.collection, exact=True).count
-
-    def _scroll(self, flt: models.Filter, with_vectors: bool = False) -> Iterable[models.Record]:
-        offset = None
-        while True:
-            points, offset = self.client.scroll(
-                self.collection, scroll_filter=flt, limit=256, offset=offset,
-                with_payload=True, with_vectors=with_vectors,
-            )
-            yield from points
-            if offset is None:
-                return
+        return self.engine.count()
 
     # -- search -----------------------------------------------------------------------------------
     def hybrid_search(
@@ -219,34 +257,13 @@ class Store:
         *,
         limit: int,
         prefetch_limit: int,
-        flt: models.Filter | None = None,
+        flt: ChunkFilter | None = None,
         with_vectors: Sequence[str] = (),
         sparse_weight: float = 1.0,
-    ) -> list[models.ScoredPoint]:
-        """Dense and BM25 candidates fused by weighted reciprocal rank, in one request."""
-        prefetch = [models.Prefetch(query=list(dense), using=DENSE, limit=prefetch_limit, filter=flt)]
-        if sparse.indices:
-            prefetch.append(
-                models.Prefetch(
-                    query=models.SparseVector(indices=sparse.indices, values=sparse.values),
-                    using=SPARSE, limit=prefetch_limit, filter=flt,
-                )
-            )
-        response = self.client.query_points(
-            self.collection, prefetch=prefetch,
-            query=models.RrfQuery(rrf=models.Rrf(weights=[1.0, sparse_weight][: len(prefetch)])),
-            limit=limit, with_payload=True, with_vectors=list(with_vectors) or False,
-        )
-        return response.points
+    ) -> list[Hit]:
+        """Dense and BM25 candidates fused by weighted reciprocal rank in the engine, in one request.
 
-
-def _to_point(point: ChunkPoint) -> models.PointStruct:
-    return models.PointStruct(
-        id=point.chunk_id,
-        vector={
-            DENSE: list(point.dense),
-            SPARSE: models.SparseVector(indices=point.sparse.indices, values=point.sparse.values),
-            UNITS: [list(v) for v in point.units],
-        },
-        payload=point.payload,
-    )
+        ``with_vectors`` names the vectors to return with each hit (e.g. ``[DENSE, UNITS]``).
+        """
+        return self.engine.search(dense, sparse, limit=limit, prefetch_limit=prefetch_limit, flt=flt,
+                                  with_vectors=with_vectors, sparse_weight=sparse_weight)

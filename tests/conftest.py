@@ -73,14 +73,14 @@ def write_pdf(path: Path, pages: list[str], **encryption: str) -> Path:
     return path
 
 
-def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, **overrides):
+def make_settings(data_dir: Path, corpus_dir: Path = CORPUS, engine: str = "edge", **overrides):
     from assistant.settings import QdrantSettings, Settings
 
     return Settings(
         corpus_dir=corpus_dir,
         catalog_file=corpus_dir / "catalog.toml",
         data_dir=data_dir,
-        qdrant=QdrantSettings(path=data_dir / "qdrant"),
+        qdrant=QdrantSettings(path=data_dir / "qdrant", engine=engine),
         **overrides,
     )
 
@@ -102,14 +102,15 @@ def gemma(gemma_settings):
 
 @pytest.fixture(scope="session")
 def real_store(gemma_settings, gemma):
-    """The real corpus ingested with the real model into a local-mode Qdrant."""
+    """The real corpus ingested with the real model into the embedded Qdrant (Edge)."""
     from ingest.pipeline import Ingestor
-    from ingest.store import Store, open_client
+    from ingest.store import open_store
 
-    store = Store(open_client(gemma_settings.qdrant), gemma_settings.qdrant.collection)
+    store = open_store(gemma_settings.qdrant)
     report = Ingestor(gemma_settings, store, lambda: gemma).run()
     assert report.ok, report.failed
-    return store
+    yield store
+    store.close()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from assistant.api import create_app
 from assistant.service import build_assistant
 from eval.live_server import LiveServer, free_port
 from ingest.store import Store
+from ingest.store_client import ClientEngine
 
 pytestmark = pytest.mark.slow
 
@@ -138,7 +139,7 @@ def test_unreachable_llm_degrades_to_extractive(gemma_settings, real_store, gemm
 
 
 def test_unreachable_qdrant_is_a_503_with_a_message(gemma_settings, gemma):
-    down = Store(QdrantClient(url=f"http://127.0.0.1:{free_port()}", timeout=2), "sambruk")
+    down = Store(ClientEngine(QdrantClient(url=f"http://127.0.0.1:{free_port()}", timeout=2), "sambruk"))
     from assistant.service import Assistant
     from assistant.answering.extractive import ExtractiveBackend
 

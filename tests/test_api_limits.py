@@ -22,6 +22,7 @@ from assistant.service import Assistant, ServiceUnavailable, build_assistant
 from conftest import make_settings
 from eval.live_server import LiveServer
 from ingest.store import Store
+from ingest.store_client import ClientEngine
 
 pytestmark = pytest.mark.slow
 
@@ -147,7 +148,7 @@ def test_missing_index_folder_says_run_ingest_and_is_not_created(tmp_path, gemma
 
 def test_empty_index_says_run_ingest_not_unreachable(tmp_path, gemma_settings, gemma):
     client = QdrantClient(path=str(tmp_path / "qdrant"))
-    empty = Assistant(gemma_settings, Store(client, "sambruk"), gemma, {"extractive": ExtractiveBackend()})
+    empty = Assistant(gemma_settings, Store(ClientEngine(client, "sambruk")), gemma, {"extractive": ExtractiveBackend()})
     with LiveServer(create_app(gemma_settings, empty)) as live:
         search = httpx.get(f"{live.url}/v1/search", params={"q": "Provisum"}, timeout=30)
         documents = httpx.get(f"{live.url}/v1/documents", timeout=30)

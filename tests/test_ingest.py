@@ -1,4 +1,4 @@
-"""Ingestion on the real corpus into real local-mode Qdrant: incremental, idempotent, failure-tolerant.
+"""Ingestion on the real corpus into real embedded Qdrant (Edge): incremental, idempotent, failure-tolerant.
 
 These use the small all-MiniLM-L6-v2 model (any sentence-transformers folder works by configuration)
 so the idempotency checks stay fast; retrieval quality is tested with EmbeddingGemma elsewhere.
@@ -6,16 +6,21 @@ so the idempotency checks stay fast; retrieval quality is tested with EmbeddingG
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-from qdrant_client import models
 
-from conftest import CORPUS, make_settings, read_corpus, write_pdf
+from conftest import CORPUS, ROOT, make_settings, read_corpus, write_pdf
 from ingest.pipeline import Ingestor
-from ingest.store import IndexMismatch, Store, open_client
+from ingest.sparse import query_vector
+from ingest.store import DENSE, UNITS, ChunkFilter, ChunkPoint, IndexMismatch, IndexMissing, Store, open_store
 
 
 def minilm_dir() -> Path:
@@ -37,18 +42,26 @@ def minilm():
     return Embedder(minilm_dir(), minilm_settings())
 
 
-def ingestor_for(corpus: Path, data: Path, embedder) -> Ingestor:
-    settings = make_settings(data, corpus_dir=corpus, embedding=minilm_settings())
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
-    return Ingestor(settings, store, lambda: embedder)
+def ingestor_for(corpus: Path, data: Path, embedder, engine: str = "edge") -> Ingestor:
+    settings = make_settings(data, corpus_dir=corpus, engine=engine, embedding=minilm_settings())
+    return Ingestor(settings, open_store(settings.qdrant), lambda: embedder)
 
 
 def point_ids(store: Store, doc_id: str | None = None) -> set[str]:
-    flt = None
-    if doc_id:
-        flt = models.Filter(must=[models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id))])
-    points, _ = store.client.scroll(store.collection, scroll_filter=flt, limit=100_000)
-    return {str(p.id) for p in points}
+    doc_ids = [doc_id] if doc_id else list(store.document_records())
+    ids = {chunk["chunk_id"] for d in doc_ids for chunk in store.document_chunks(d)}
+    if doc_id is None:
+        assert len(ids) == store.count(), "chunks outside every recorded document"
+    return ids
+
+
+def ingest_env(corpus: Path, data: Path) -> dict[str, str]:
+    """`python -m ingest` in a child process on this corpus and index, with the small model."""
+    env = dict(os.environ, SAMBRUK_CONFIG=str(data / "none.toml"), SAMBRUK_CORPUS_DIR=str(corpus),
+               SAMBRUK_CATALOG_FILE=str(corpus / "catalog.toml"), SAMBRUK_QDRANT__PATH=str(data / "qdrant"),
+               SAMBRUK_EMBEDDING__MODEL=str(minilm_dir()))
+    env.pop("SAMBRUK_QDRANT__URL", None)
+    return env
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +72,7 @@ def base_index(tmp_path_factory, minilm):
     shutil.copytree(CORPUS, corpus)
     ingestor = ingestor_for(corpus, root / "data", minilm)
     report = ingestor.run()
-    ingestor.store.client.close()
+    ingestor.store.close()
     return root, report
 
 
@@ -130,10 +143,10 @@ def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monk
     monkeypatch.setenv("SAMBRUK_EMBEDDING__MODEL", str(minilm_dir()))
     monkeypatch.setenv("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES", "200000")  # the corpus' largest file is 164 kB
     assert main(["--json"]) == 1  # non-zero: something failed
-    store = Store(open_client(settings.qdrant), settings.qdrant.collection)
+    store = open_store(settings.qdrant)
     docs = store.document_records()
     assert len(docs) == 5 and not {"trasig", "tom", "enorm"} & set(docs)
-    store.client.close()
+    store.close()
     # Not on a terminal (captured here, as in CI or a log file): progress as plain lines, no live bar.
     err = capsys.readouterr().err
     assert re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE)
@@ -157,36 +170,42 @@ def test_oversized_text_file_is_refused_and_nothing_else_lost(ingested, tmp_path
     assert point_ids(ingestor.store) == before  # the grown file keeps what it had in the index
 
 
-def test_interrupted_run_recovers_to_the_same_index(ingested, tmp_path):
-    """The process dies after a changed document's chunks are written but before its record is."""
-
-    class Crash(RuntimeError):
-        pass
-
+def test_killed_run_recovers_to_the_same_index(ingested, tmp_path, minilm):
+    """kill -9 after a changed document's chunks are written but before its record is."""
     ingestor, _ = ingested
     expected = point_ids(ingestor.store)
+    ingestor.store.close()  # one process at a time may open the folder
     for name in ("sambruk-verksamhetsberattelse-2011.txt", "sambruk-verksamhetsplan-2026.txt"):
         path = tmp_path / "corpus" / name
         path.write_text(path.read_text(encoding="utf-8") + "\n\nTillägg.\n", encoding="utf-8")
-    client = ingestor.store.client
-    upsert = client.upsert
-
-    def dies_before_the_record(collection_name, points, **kwargs):
-        if collection_name == ingestor.store.documents:
-            raise Crash()
-        return upsert(collection_name, points, **kwargs)
-
-    client.upsert = dies_before_the_record
-    with pytest.raises(Crash):
-        ingestor.run()
-    del client.upsert
+    dies_before_the_record = (
+        "import os, signal\n"
+        "from assistant.settings import Settings\n"
+        "from ingest.__main__ import build_ingestor\n"
+        "ingestor = build_ingestor(Settings())\n"
+        "ingestor.store.engine.put_record = lambda *args: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "ingestor.run()\n"
+    )
+    child = subprocess.run([sys.executable, "-c", dies_before_the_record], cwd=ROOT,
+                           env=ingest_env(tmp_path / "corpus", tmp_path / "data"), capture_output=True, text=True)
+    assert child.returncode == -9, child.stderr[-2000:]
+    ingestor = ingestor_for(tmp_path / "corpus", tmp_path / "data", minilm)
     recovered = ingestor.run()
-    assert recovered.ok and len(recovered.updated) == 2  # the crashed document and the one never reached
+    assert recovered.ok and len(recovered.updated) == 2  # the killed document and the one never reached
     for name in ("sambruk-verksamhetsberattelse-2011.txt", "sambruk-verksamhetsplan-2026.txt"):
         path = tmp_path / "corpus" / name
         path.write_text(path.read_text(encoding="utf-8").removesuffix("\n\nTillägg.\n"), encoding="utf-8")
     ingestor.run()
     assert point_ids(ingestor.store) == expected
+
+
+def test_a_second_process_on_the_folder_gets_a_clear_error(ingested, tmp_path):
+    held, _ = ingested
+    assert held.store.count() > 0  # this process holds the folder open, as a running API server does
+    child = subprocess.run([sys.executable, "-m", "ingest"], cwd=ROOT, capture_output=True, text=True,
+                           env=ingest_env(tmp_path / "corpus", tmp_path / "data"))
+    assert child.returncode == 2
+    assert "open in another process" in " ".join(child.stderr.split()), child.stderr[-2000:]
 
 
 def test_model_switch_is_refused(ingested):
@@ -221,3 +240,91 @@ def test_pdf_chunks_carry_page_numbers(tmp_path, minilm):
     assert last["page"] == 3 and "åäö ÅÄÖ" in last["text"]
     first = next(c for c in chunks if "Sambruk startade som ett nätverk" in c["text"])
     assert first["page"] == 1
+
+
+def test_client_engine_holds_the_same_index_and_finds_the_same_chunks(ingested, tmp_path, minilm):
+    """qdrant-client (local mode: the API a Qdrant server gets) against Edge, on the same vectors."""
+    edge_ingestor, _ = ingested
+    edge_store = edge_ingestor.store
+    client_ingestor = ingestor_for(tmp_path / "corpus", tmp_path / "client-data", minilm, engine="client")
+    client_store = client_ingestor.store
+    client_store.ensure(minilm.name, minilm.dimension)
+    assert client_store.copy_from(edge_store) == edge_store.count() == client_store.count()
+    assert client_store.document_records() == edge_store.document_records()
+    # The manifest works the same: nothing to do on the unchanged corpus.
+    assert client_ingestor.run().chunks_embedded == 0
+
+    cases = [("Vad är Provisum?", None, 1.0), ("budget för 2023", ChunkFilter(any_of={"doc_type": ["protokoll"]}), 1.0),
+             ("medlemmar", ChunkFilter(ranges={"year": (2021, 2021)}), 0.3), ("skola elevkonton", None, 0.3)]
+    for query, flt, weight in cases:
+        dense = minilm.embed_query(query)
+        hits = [store.hybrid_search(dense, query_vector(query), limit=12, prefetch_limit=40, flt=flt,
+                                    sparse_weight=weight) for store in (edge_store, client_store)]
+        assert hits[0], query
+        # The same best hits (all tied on the best fused score) and nearly the same points: chunks tied
+        # in one prefetch (equal BM25 scores happen) come in either order, which moves their fused scores.
+        best = [{h.id for h in found if abs(h.score - found[0].score) < 1e-4} for found in hits]
+        assert best[0] == best[1] and abs(hits[0][0].score - hits[1][0].score) < 1e-4, query
+        assert len({h.id for h in hits[0]} & {h.id for h in hits[1]}) >= len(hits[0]) - 2, query
+        if flt is not None:
+            (field,) = {**flt.any_of, **flt.ranges}
+            allowed = flt.any_of.get(field) or [flt.ranges[field][0]]
+            assert {h.payload[field] for h in hits[0]} <= set(allowed), query
+    client_store.close()
+
+
+@pytest.mark.parametrize("engine", ["edge", "client"])
+def test_answer_unit_vectors_round_trip(tmp_path, minilm, engine):
+    """A chunk's multivector (one vector per answer unit) is stored, reused and returned with its hits."""
+    settings = make_settings(tmp_path / "data", engine=engine, embedding=minilm_settings())
+    store = open_store(settings.qdrant)
+    store.ensure(minilm.name, minilm.dimension)
+    texts = [s.strip() for s in read_corpus("sambruk-verksamhetsplan-2026.txt").split("\n\n") if len(s) > 200][:6]
+    chunks = [texts[:2], texts[2:5], texts[5:]]
+    units = [minilm.embed_query(t) for t in texts]
+    points, start = [], 0
+    for ordinal, parts in enumerate(chunks):
+        text = " ".join(parts)
+        points.append(ChunkPoint(
+            chunk_id=f"00000000-0000-0000-0000-00000000000{ordinal}",
+            payload={"doc_id": "plan", "ordinal": ordinal, "text": text, "text_sha": str(ordinal)},
+            dense=minilm.embed_query(text), sparse=query_vector(text),
+            units=units[start:start + len(parts)],
+        ))
+        start += len(parts)
+    store.replace_document({"doc_id": "plan"}, points, had_chunks=False)
+    stored = store.existing_vectors("plan")
+
+    def unit(v):  # cosine vectors are stored normalised
+        return np.asarray(v) / np.linalg.norm(v, axis=-1, keepdims=True)
+
+    for point in points:
+        dense, _, units_again = stored[point.payload["text_sha"]]
+        assert np.allclose(unit(dense), unit(point.dense), atol=1e-5)
+        assert np.allclose(unit(units_again), unit(point.units), atol=1e-5)
+    hits = store.hybrid_search(units[0], query_vector(texts[0]), limit=3, prefetch_limit=10,
+                               with_vectors=[DENSE, UNITS])
+    by_ordinal = {h.payload["ordinal"]: h for h in hits}
+    assert hits[0].payload["ordinal"] == 0 and len(by_ordinal[0].vector[UNITS]) == 2
+    assert len(by_ordinal[1].vector[UNITS]) == 3 and len(by_ordinal[2].vector[UNITS]) == 1
+    store.close()
+
+
+def test_a_local_mode_index_is_moved_into_edge_without_re_embedding(ingested, tmp_path, minilm):
+    edge_ingestor, _ = ingested
+    legacy_path = tmp_path / "legacy"
+    client = ingestor_for(tmp_path / "corpus", legacy_path, minilm, engine="client").store
+    client.ensure(minilm.name, minilm.dimension)
+    client.copy_from(edge_ingestor.store)
+    expected = point_ids(client)
+    client.close()
+
+    ingestor = ingestor_for(tmp_path / "corpus", legacy_path, minilm)
+    assert "local mode" in ingestor.store.legacy_note()
+    with pytest.raises(IndexMissing, match="python -m ingest"):
+        ingestor.store.check(minilm.name)
+    report = ingestor.run()
+    assert report.unchanged == 5 and report.chunks_embedded == 0
+    assert ingestor.store.legacy_note() is None and point_ids(ingestor.store) == expected
+    meta = json.loads((legacy_path / "qdrant" / "meta.json").read_text(encoding="utf-8"))
+    assert "sambruk" not in meta["collections"]
