@@ -121,6 +121,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *, 
         content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
+    if asks_quantity(question) and not any(_DIGIT.search(u.text) and u.score >= best - settings.figure_margin
+                                           for u in content):
+        return Evidence("refusal", best=best, reason="a figure is asked for and no unit close to it has one")
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
@@ -217,6 +220,10 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
                 body.append(unit)
     if not entries:
         return []
+    # Sections and list lines compete as kinds: an answer lists services or it lists bullet points.
+    sections = [e for e in entries if e.units[0].kind not in ("item", "row")]
+    lines = [e for e in entries if e.units[0].kind in ("item", "row")]
+    entries = max((k for k in (sections, lines) if k), key=lambda k: max(e.score for e in k))
     top = max(e.score for e in entries)
     kept = sorted((e for e in entries if e.score >= top - settings.list_margin), key=lambda e: -e.score)
     merged: list[Item] = []
@@ -232,11 +239,15 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
 
 
 def _names_its_subject(label: str, body: list[Unit]) -> bool:
-    """A section about a thing ("Egil" -> "Egil är en ..."; "EGIL – Provisioneringstjänst" -> "EGIL är"),
-    not a topic ("Tillgång till digitala tjänster"): its name, the heading's first word, recurs in its
-    text. Only such sections are entries of a list."""
-    name = _fold(label).split()[0] if label.split() else ""
-    return len(name) >= 3 and any(name in _fold(u.text) for u in body)
+    """A section about a thing ("Egil" -> "Egil är en ..."; "... aktivitetsansvaret – UKA" -> "UKAs
+    syfte ..."), not a topic ("Förvaltning av digitala tjänster"): its first sentences open with its
+    name, the heading's first word or one of its capitalised words (the association's own name is
+    no such name). Only such sections are entries."""
+    words = label.split()
+    names = {_fold(w.strip("–-:,.()")) for i, w in enumerate(words) if i == 0 or w[:1].isupper()}
+    names = {n for n in names if len(n) >= 3 and not n.startswith(_fold(HOME_ORGANISATION))}
+    opening = [_fold(" ".join(u.text.split()[:4])) for u in body[:2]]
+    return any(name in said for name in names for said in opening)
 
 
 def _label(heading: str) -> str:
