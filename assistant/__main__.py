@@ -1,4 +1,4 @@
-"""`python -m assistant`: fetch models, ask a question, serve the API and UI, run the local LLM."""
+"""`python -m assistant`: fetch models, ask a question, run the local LLM (`python -m ui` serves API + chat)."""
 
 from __future__ import annotations
 
@@ -50,35 +50,6 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from assistant.api import create_app
-    from assistant.service import ServiceUnavailable, build_assistant
-    from ingest.embedding import EmbeddingModelMissing
-    from ingest.store import IndexMismatch
-
-    try:
-        assistant, error = build_assistant(settings), None
-    except (ServiceUnavailable, IndexMismatch, EmbeddingModelMissing) as exc:
-        # Serve anyway: /readyz and every route then say what is wrong instead of a dead port.
-        assistant, error = None, str(exc)
-        console.print(f"[red]not ready:[/] {exc}")
-    app = create_app(settings, assistant, error)
-    if not args.no_ui:
-        from ui.mount import mount_ui
-
-        try:
-            mount_ui(app, settings, assistant)
-        except ValueError as exc:  # a configuration the chat must not run with
-            console.print(f"[red]error:[/] {exc}")
-            return 2
-    console.print(f"API docs: http://{settings.api.host}:{settings.api.port}/docs"
-                  + ("" if args.no_ui else f"  ·  Chat: http://{settings.api.host}:{settings.api.port}/chat"))
-    uvicorn.run(app, host=settings.api.host, port=settings.api.port, log_level="info")
-    return 0
-
-
 def cmd_llm_server(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.llm_server import main as serve_llm
 
@@ -94,8 +65,6 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("question")
     ask.add_argument("--mode", choices=["answer", "draft"], default="answer")
     ask.add_argument("--backend", choices=["extractive", "openai", "local"])
-    serve = sub.add_parser("serve", help="HTTP API and chat UI on settings.api.host:port")
-    serve.add_argument("--no-ui", action="store_true")
     sub.add_parser("llm-server", help="serve the packaged GGUF over an OpenAI-compatible API on 127.0.0.1")
     args = parser.parse_args(argv)
     try:
@@ -103,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         return 2
-    handler = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "serve": cmd_serve,
-               "llm-server": cmd_llm_server}[args.command]
+    handler = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "llm-server": cmd_llm_server}[args.command]
     return handler(settings, args)
 
 

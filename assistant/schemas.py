@@ -7,8 +7,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
 
-DocType = Literal["verksamhetsberättelse", "verksamhetsplan", "presentation", "protokoll", "övrigt"]
-Language = Literal["sv", "en"]
+from ingest.records import ChunkRecord, DocType, DocumentMeta, Language
+
+__all__ = ["ChunkRecord", "DocType", "DocumentMeta", "Language"]  # re-exported with the rest below
+
 Mode = Literal["answer", "draft"]
 Backend = Literal["extractive", "openai", "local"]
 
@@ -36,34 +38,6 @@ def _plain_text(value: str) -> str:
 Text = Annotated[str, AfterValidator(_plain_text)]
 Name = Annotated[str, Field(max_length=MAX_NAME_CHARS), AfterValidator(_plain_text)]
 Year = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR)]
-
-
-class DocumentMeta(BaseModel):
-    """What the catalog (or inference) says about one corpus file."""
-
-    doc_id: str
-    file: str
-    title: str
-    doc_type: DocType = "övrigt"
-    organisation: str = "Sambruk"
-    date: str | None = None  # ISO date or year, as precise as the document says
-    year: int | None = None
-    language: Language = "sv"
-
-
-class ChunkRecord(DocumentMeta):
-    """One indexed chunk: its document's metadata plus where it sits in the cleaned text."""
-
-    chunk_id: str
-    ordinal: int
-    section: str  # section path joined with " > "
-    section_number: str | None = None  # "5.6.1", "§ 8", slide "3"
-    page: int | None = None
-    start: int
-    end: int
-    text: str
-    # Answer units (ingest.segmenting): document offsets, kind, heading level; one vector each in Qdrant.
-    units: list[tuple[int, int, str, int]] = []
 
 
 class Passage(DocumentMeta):

@@ -30,7 +30,7 @@ from assistant.answering.grounding import (
 )
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
-from assistant.language import detect_language
+from ingest.language import detect_language
 from assistant.query import asks_list, contextualize, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings

@@ -8,57 +8,21 @@ instance as an argument; nothing deep inside reads the environment itself.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+from pydantic import BaseModel, SecretStr, field_validator
+
+from ingest.settings import (  # re-exported: the one settings object has these parts too
+    ChunkSettings,
+    EmbeddingSettings,
+    IndexSettings,
+    IngestSettings,
+    QdrantSettings,
 )
 
-
-def _default_models_dir() -> Path:
-    # Outside the checkout, so a clean clone (CI) reuses weights already fetched and verified.
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return cache / "sambruk-assistent" / "models"
-
-
-class EmbeddingSettings(BaseModel):
-    # A folder name under models_dir, or a path to any sentence-transformers model folder.
-    model: str = "embeddinggemma-300m"
-    # Prompt names or literal prefixes; None uses the model's own prompts when it has them.
-    query_prompt: str | None = None
-    document_prompt: str | None = None
-    # Matryoshka truncation (EmbeddingGemma supports 512/256/128); None keeps the full size.
-    dimension: int | None = None
-    batch_size: int = 16
-    device: str = "cpu"
-    # bfloat16 is ~1.6x faster on CPUs with AVX512-BF16/AMX and within 0.998 cosine of float32;
-    # "auto" uses it only where the CPU has those instructions (float16 breaks EmbeddingGemma).
-    dtype: Literal["auto", "float32", "bfloat16"] = "auto"
-
-
-class QdrantSettings(BaseModel):
-    # Embedded by default: Qdrant Edge, in process, in the folder `path`. Set url (and api_key) to use a
-    # Qdrant server or cluster through qdrant-client. engine "client" without url is qdrant-client's
-    # local mode in `path` (the server's client API without a server; brute force, for tests).
-    path: Path = Path("data/qdrant")
-    url: str | None = None
-    engine: Literal["edge", "client"] = "edge"
-    api_key: SecretStr | None = None
-    collection: str = "sambruk"
-    timeout_s: float = 10.0
-
-
-class ChunkSettings(BaseModel):
-    target_tokens: int = 260
-    max_tokens: int = 350
-    overlap_tokens: int = 30
-    min_tokens: int = 25
+__all__ = ["ChunkSettings", "EmbeddingSettings", "IndexSettings", "IngestSettings", "QdrantSettings",
+           "Settings"]
 
 
 class RetrievalSettings(BaseModel):
@@ -151,11 +115,6 @@ class APISettings(BaseModel):
         return value
 
 
-class IngestSettings(BaseModel):
-    # A .txt/.md file above this size is reported as failed instead of embedded for hours.
-    max_text_file_bytes: int = 5_000_000
-
-
 class UISettings(BaseModel):
     # Chat login, "name:password,name2:password2". Unset: the user "sambruk" with a password generated
     # at first start into <data_dir>/chat_password (printed then). Empty: no login and no chat history,
@@ -163,17 +122,8 @@ class UISettings(BaseModel):
     users: str | None = None
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SAMBRUK_",
-        env_nested_delimiter="__",
-        extra="ignore",
-    )
-
-    corpus_dir: Path = Path("corpus")
-    catalog_file: Path = Path("corpus/catalog.toml")
-    data_dir: Path = Path("data")
-    models_dir: Path = Field(default_factory=_default_models_dir)
+class Settings(IndexSettings):
+    """The one settings object: the index's part (ingest.settings) and the assistant's."""
 
     backend: Literal["extractive", "openai", "local"] = "extractive"
     # The backends a request (API or chat) may name besides the default `backend` above; extractive is
@@ -181,39 +131,12 @@ class Settings(BaseSettings):
     # so the operator offers it by listing it here (SAMBRUK_SELECTABLE_BACKENDS='["openai"]').
     selectable_backends: list[Literal["extractive", "openai", "local"]] = []
 
-    embedding: EmbeddingSettings = EmbeddingSettings()
-    qdrant: QdrantSettings = QdrantSettings()
-    chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     local_llm: LocalLLMSettings = LocalLLMSettings()
     api: APISettings = APISettings()
-    ingest: IngestSettings = IngestSettings()
     ui: UISettings = UISettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("SAMBRUK_CONFIG", "sambruk.toml"))
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
-        )
-
-    @property
-    def embedding_model_path(self) -> Path:
-        candidate = Path(self.embedding.model).expanduser()
-        if candidate.is_absolute() or candidate.exists():
-            return candidate
-        return self.models_dir / self.embedding.model
 
     @property
     def local_llm_path(self) -> Path:

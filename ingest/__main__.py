@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from assistant.settings import Settings
+from ingest.settings import IndexSettings
 from ingest.catalog import CatalogError
 from ingest.embedding import Embedder, EmbeddingModelMissing
 from ingest.pipeline import IngestReport, Ingestor
@@ -71,7 +71,7 @@ class LineProgress(PipelineProgress):
         pass
 
 
-def build_ingestor(settings: Settings) -> Ingestor:
+def build_ingestor(settings: IndexSettings) -> Ingestor:
     return Ingestor(settings, open_store(settings.qdrant),
                     lambda: Embedder(settings.embedding_model_path, settings.embedding))
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
-    settings = Settings()
+    settings = IndexSettings()
     progress = RichProgress(console) if console.is_terminal else LineProgress(console)
     try:
         ingestor = build_ingestor(settings)

@@ -6,8 +6,8 @@ import re
 import tomllib
 from pathlib import Path, PurePosixPath
 
-from assistant.language import detect_language
-from assistant.schemas import DocumentMeta, DocType
+from ingest.language import detect_language
+from ingest.records import DocType, DocumentMeta
 
 _TYPE_HINTS: tuple[tuple[str, DocType], ...] = (
     ("verksamhetsberattelse", "verksamhetsberättelse"),

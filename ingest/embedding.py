@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.settings import EmbeddingSettings
+from ingest.settings import EmbeddingSettings
 
 
 class EmbeddingModelMissing(RuntimeError):

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.schemas import ChunkRecord, DocumentMeta
-from assistant.settings import Settings
+from ingest.records import ChunkRecord, DocumentMeta
+from ingest.settings import IndexSettings
 from ingest.catalog import doc_id_for, document_meta, load_catalog
 from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
@@ -86,7 +86,7 @@ def discover(corpus_dir: Path, catalog_file: Path) -> list[str]:
     return found
 
 
-def fingerprint(data: bytes, catalog_entry: dict | None, settings: Settings) -> str:
+def fingerprint(data: bytes, catalog_entry: dict | None, settings: IndexSettings) -> str:
     digest = hashlib.sha256(data)
     digest.update(json.dumps(catalog_entry or {}, sort_keys=True, ensure_ascii=False).encode())
     digest.update(settings.chunking.model_dump_json().encode())
@@ -98,7 +98,7 @@ def embedded_text_sha(item: TitledText) -> str:
     return hashlib.sha256(f"{item.title}\n{item.text}".encode("utf-8")).hexdigest()
 
 
-def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: Settings) -> PreparedDocument:
+def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: IndexSettings) -> PreparedDocument:
     """Clean and chunk one loaded file into chunk records and the texts to embed (pure)."""
     text, page_starts = clean_pages(loaded.pages)
     spans = chunk_text(
@@ -158,7 +158,7 @@ def _units(span: ChunkSpan) -> list[tuple[int, int, str, int]]:
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, store: Store, embedder_factory: Callable[[], Embedder]):
+    def __init__(self, settings: IndexSettings, store: Store, embedder_factory: Callable[[], Embedder]):
         self.settings = settings
         self.store = store
         self._embedder_factory = embedder_factory

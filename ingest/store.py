@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from assistant.settings import QdrantSettings
+from ingest.settings import QdrantSettings
 from ingest.sparse import ANALYZER_ID, SparseVector
 
 DENSE = "dense"

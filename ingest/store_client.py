@@ -12,7 +12,7 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from assistant.settings import QdrantSettings
+from ingest.settings import QdrantSettings
 from ingest.sparse import SparseVector
 from ingest.store import (
     DENSE,

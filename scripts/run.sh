@@ -10,4 +10,4 @@ if [ "${SAMBRUK_BACKEND:-extractive}" = local ]; then
   llm_pid=$!
   trap 'kill $llm_pid 2>/dev/null' EXIT
 fi
-.venv/bin/python -m assistant serve "$@"
+.venv/bin/python -m ui "$@"

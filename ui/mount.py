@@ -3,7 +3,7 @@
 Chainlit 2.12 reads its configuration at import time from ``$CHAINLIT_APP_ROOT`` (default: the
 working directory): ``.chainlit/config.toml``, ``.chainlit/translations/``, ``chainlit.md``,
 ``public/`` and the ``.files/`` upload folder. This module points it at ``ui/`` before Chainlit is
-imported, so ``python -m assistant serve`` uses ``ui/.chainlit/`` from any working directory.
+imported, so ``python -m ui`` uses ``ui/.chainlit/`` from any working directory.
 
 Login: users come from ``settings.ui.users`` (env ``SAMBRUK_UI__USERS``, "name:password,name2:password2").
 Unset, there is no default password: the single user ``sambruk`` gets one generated at first start into

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.schemas import Language
+from ingest.records import Language
 
 _WORD = re.compile(r"[a-zåäöé]+")
 _ENGLISH = frozenset(
