@@ -124,3 +124,13 @@ def test_no_threshold_is_looser_than_in_an_earlier_commit():
     problems = [f"{commit}: {line}" for commit, text in committed_versions()
                 for line in thresholds.loosened(text, current)]
     assert not problems, "limits may only tighten (current against earlier):\n" + "\n".join(problems)
+
+
+def test_a_rebaselined_split_is_bound_by_the_versions_that_carry_the_same_reason():
+    old = json.dumps({"dev": {"answer_accuracy": 0.75}})
+    why = "a change of method, measured"
+    new = json.dumps({"dev": {"answer_accuracy": 0.64}, thresholds.REBASELINED: {"dev": why}})
+    assert thresholds.loosened(old, new) == []  # the fitted history before the reason does not bind
+    later = json.dumps({"dev": {"answer_accuracy": 0.6}, thresholds.REBASELINED: {"dev": why}})
+    assert thresholds.loosened(new, later) != []  # from the rebaseline on, limits only tighten
+    assert thresholds.parse(new) == {"dev": {"answer_accuracy": 0.64}}
