@@ -138,7 +138,7 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
     )
 
 
-def _texts_to_embed(inputs: list[TitledText], records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
+def texts_to_embed(inputs: list[TitledText], records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
     """The chunks, then their units, each unit on its own under its chunk's title (a unit two
     overlapping chunks share, once); and per chunk, the indexes of its units' texts."""
     texts: dict[TitledText, int] = {item: k for k, item in enumerate(inputs)}
@@ -226,7 +226,7 @@ class Ingestor:
         work = []
         for doc in pending:
             missing = [i for i, sha in enumerate(doc.text_shas) if sha not in reuse[doc.meta.doc_id]]
-            work.append((doc, missing, _texts_to_embed([doc.inputs[i] for i in missing],
+            work.append((doc, missing, texts_to_embed([doc.inputs[i] for i in missing],
                                                        [doc.records[i] for i in missing])))
         progress.start_embedding(sum(len(texts) for _, _, (texts, _) in work))  # chunks and their units
         for doc, missing, (texts, owners) in work:

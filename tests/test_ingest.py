@@ -149,9 +149,10 @@ def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monk
     store.close()
     # Not on a terminal (captured here, as in CI or a log file): progress as plain lines, no live bar.
     err = capsys.readouterr().err
-    assert re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE)
-    total = re.search(r"^embedding (\d+) chunks$", err, re.MULTILINE).group(1)
-    assert re.search(rf"^embedded {total}/{total} chunks \(100 %, \d+ s\)$", err, re.MULTILINE)
+    line = re.search(r"^embedding (\d+) texts \(chunks and answer units\)$", err, re.MULTILINE)
+    assert line
+    total = line.group(1)
+    assert re.search(rf"^embedded {total}/{total} texts \(100 %, \d+ s\)$", err, re.MULTILINE)
     assert "\x1b[" not in err
     assert re.search(r"enorm\.txt: text file of 0\.3 MB is over the limit of 0\.2 MB", err)
 

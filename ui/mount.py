@@ -105,6 +105,16 @@ def _session_user(users: Mapping[str, str]):
     return chat_user
 
 
+def _forget_earlier_mount() -> None:
+    """Chainlit's app is one per process: after an earlier mount has served requests (tests, screenshots)
+    it has built its middleware and refuses more; let it build afresh, without the earlier path guard."""
+    from chainlit.server import app as chainlit_app
+
+    chainlit_app.middleware_stack = None
+    chainlit_app.user_middleware = [m for m in chainlit_app.user_middleware
+                                    if m.cls.__name__ != "ChainlitMiddleware"]
+
+
 def _check_chainlit_root() -> None:
     import chainlit.config as chainlit_config
 
@@ -165,6 +175,7 @@ def mount_ui(app: FastAPI, settings: Settings, assistant: Assistant | None, *,
 
     # ui/app.py registers the login callback only when there are users; forget one from an earlier mount.
     chainlit_config.code.password_auth_callback = None
+    _forget_earlier_mount()
 
     mount_chainlit(app, target=str(APP_FILE), path=CHAT_PATH)
     logger.info("chat UI mounted at %s (login %s, history in %s)", CHAT_PATH,

@@ -1,0 +1,59 @@
+"""What the answer units cost at ingest: the whole corpus embedded as before (chunks only) and as now
+(chunks and their answer units), in one process, one after the other, on the same model.
+
+    .venv/bin/python -m eval.bench_units [--repeat 1]
+
+Prints one JSON object: the texts and wall seconds of each, and their ratio. Loading, cleaning,
+chunking and Qdrant are left out: they are the same either way and take about a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+from assistant.settings import Settings
+from ingest.catalog import document_meta, load_catalog
+from ingest.embedding import Embedder
+from ingest.loading import load_file
+from ingest.pipeline import texts_to_embed, discover, fingerprint, prepare
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.bench_units", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="measure each this many times (best is kept)")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    catalog = load_catalog(settings.catalog_file)
+    chunks, everything = [], []
+    for rel in discover(settings.corpus_dir, settings.catalog_file):
+        path = settings.corpus_dir / rel
+        loaded = load_file(path)
+        meta = document_meta(rel, "\n".join(loaded.pages), catalog)
+        doc = prepare(loaded, rel, meta, fingerprint(path.read_bytes(), catalog.get(rel), settings), settings)
+        chunks += doc.inputs
+        everything += texts_to_embed(doc.inputs, doc.records)[0]
+    embedder = Embedder(settings.embedding_model_path, settings.embedding)
+    embedder.embed_documents(chunks[:8])  # warm-up
+    timings = {}
+    for name, texts in (("chunks_only", chunks), ("chunks_and_units", everything)):
+        best = None
+        for _ in range(args.repeat):
+            started = time.perf_counter()
+            embedder.embed_documents(texts)
+            took = time.perf_counter() - started
+            best = took if best is None else min(best, took)
+        timings[name] = {"texts": len(texts), "seconds": round(best, 1)}
+    print(json.dumps({
+        **timings,
+        "ratio": round(timings["chunks_and_units"]["seconds"] / timings["chunks_only"]["seconds"], 2),
+        "loadavg_1min": round(os.getloadavg()[0], 2),
+        "dtype": settings.embedding.dtype, "batch_size": settings.embedding.batch_size,
+    }, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
