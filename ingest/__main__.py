@@ -115,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         console.print(summary_table(report))
     for rel, reason in report.failed.items():
         console.print(f"[red]failed:[/] {rel}: {reason}")
+    for rel, sentences in report.instructions.items():
+        console.print(f"[yellow]instructions to an assistant in {rel}[/] (indexed, never used as evidence):")
+        for sentence in sentences:
+            console.print(f"  {sentence}", markup=False)
     return 0 if report.ok else 1
 
 

@@ -24,6 +24,7 @@ from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
 from ingest.embedding import Embedder, TitledText
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
+from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import Span, plain, segment
 from ingest.sparse import document_vector
 from ingest.store import ChunkPoint, Store, point_id
@@ -36,6 +37,8 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # file -> sentences that speak to the assistant (ingest.screening): indexed, never used as evidence
+    instructions: dict[str, list[str]] = field(default_factory=dict)
     chunks_written: int = 0
     chunks_embedded: int = 0
     chunks_reused: int = 0
@@ -49,7 +52,8 @@ class IngestReport:
     def as_dict(self) -> dict[str, Any]:
         return {
             "files": self.files, "unchanged": self.unchanged, "updated": self.updated,
-            "removed": self.removed, "failed": self.failed, "chunks_written": self.chunks_written,
+            "removed": self.removed, "failed": self.failed, "instructions": self.instructions,
+            "chunks_written": self.chunks_written,
             "chunks_embedded": self.chunks_embedded, "chunks_reused": self.chunks_reused,
             "total_chunks": self.total_chunks, "seconds": round(self.seconds, 2),
             "chunks_per_second": round(self.chunks_written / self.seconds, 2) if self.chunks_written else None,
@@ -154,7 +158,8 @@ def _units(span: ChunkSpan) -> list[tuple[int, int, str, int]]:
     """A chunk's answer units in document offsets; a chunk with none (a contents list) is one fragment,
     because Qdrant stores at least one unit vector per point."""
     units = segment(span.text) or [Span(0, len(span.text), "fragment")]
-    return [(span.start + u.start, span.start + u.end, u.kind, u.level) for u in units]
+    return [(span.start + u.start, span.start + u.end,
+             INSTRUCTION if is_instruction(span.text[u.start:u.end]) else u.kind, u.level) for u in units]
 
 
 class Ingestor:
@@ -251,6 +256,10 @@ class Ingestor:
             }
             self.store.replace_document(doc_record, points, had_chunks=bool(known))
             report.updated.append(doc.meta.file)
+            flagged = list(dict.fromkeys(plain(r.text[s - r.start:e - r.start]) for r in doc.records
+                                         for s, e, kind, _ in r.units if kind == INSTRUCTION))
+            if flagged:
+                report.instructions[doc.meta.file] = flagged
             report.chunks_written += len(points)
             report.chunks_embedded += len(missing)
             report.chunks_reused += len(points) - len(missing)

@@ -22,6 +22,8 @@ import numpy as np
 
 from assistant.query import asks_list, asks_quantity, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Passage
+from ingest.language import detect_language
+from ingest.screening import INSTRUCTION
 from assistant.settings import AnswerSettings
 from ingest.segmenting import plain
 from ingest.sparse import analyze
@@ -78,16 +80,17 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
                 continue  # a unit of a neighbour chunk's overlap that this passage does not hold
+            if kind == INSTRUCTION:
+                continue  # it speaks to the assistant: never evidence (ingest.screening)
             text = plain(passage.text[lo:hi])
             if kind == "heading":
                 heading = text
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text, heading))
     stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
     weights = _idf(set(analyze(question)), stems)
-    total = sum(weights.values())
+    total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
-                 score + (lexical_weight * sum(w for t, w in weights.items() if t in own) / total if total else 0.0),
-                 text)
+                 score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text)
             for (p, k, lo, hi, kind, level, score, text, _), own in zip(spans, stems, strict=True)]
 
 
@@ -96,7 +99,8 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n + 1) / (sum(t in d for d in documents) + 0.5)) for t in terms}
 
 
-def select(question: str, passages: list[Passage], settings: AnswerSettings, *, draft: bool = False) -> Evidence:
+def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
+           draft: bool = False) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it, and nothing from
     another organisation's documents unless the question names that organisation."""
     units = passage_units(passages, question, settings.lexical_weight)
@@ -110,11 +114,12 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *, 
     content.sort(key=lambda u: u.score, reverse=True)
     best = content[0].score
     if best < settings.min_similarity:
-        return Evidence("refusal", best=best, reason=f"best unit score {best:.2f} < {settings.min_similarity}")
+        return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {settings.min_similarity}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
     # "budget 2030" is not answered by a 2030 goal of another topic.
     missing = [a for a in _anchors(question)
-               if not any(_holds(u, a, passages) and u.score >= best - settings.anchor_margin for u in content)]
+               if not any(_holds(u, a, passages) and u.score >= best - settings.anchor_margin
+                          for u in content)]
     if missing:
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
@@ -127,8 +132,29 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *, 
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
-            return Evidence("list", items=items, best=best)
-    return Evidence("sentences", units=_sentences(question, content, passages, settings), best=best)
+            return _covered(question, passages, Evidence("list", items=items, best=best), settings)
+    chosen = _sentences(question, content, passages, settings)
+    return _covered(question, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def _covered(question: str, passages: list[Passage], evidence: Evidence,
+             settings: AnswerSettings) -> Evidence:
+    """Refuse a Swedish question when the chosen evidence, with its headings and document titles, holds
+    too little of what the question's words ask (IDF-weighted over the passages): a question about the
+    phone number of the office is not answered by the office's address. English questions meet the
+    Swedish text through the model alone, so they are not held to Swedish words."""
+    if settings.min_coverage <= 0 or detect_language(question) != "sv":
+        return evidence
+    cited = evidence.units + [u for item in evidence.items for u in item.units]
+    said = set(analyze(" ".join([*(u.text for u in cited), *(f"{passages[p].title} {passages[p].section}"
+                                                            for p in {u.passage for u in cited})])))
+    asked = set(analyze(question))
+    weights = _idf(asked, [set(analyze(p.text)) for p in passages])
+    total = sum(weights.values())
+    share = sum(w for t, w in weights.items() if t in said) / total if total else 1.0
+    if share < settings.min_coverage:
+        return Evidence("refusal", best=evidence.best, reason=f"evidence holds {share:.2f} of the question")
+    return evidence
 
 
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
@@ -197,7 +223,8 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
 
     A section entry is named by its heading and scores as the best of its opening units, which say
     what it is: "Inclubit" counts as what "Inclubit är en plattform för fjärrundervisning ..." says.
-    Text before a passage's first heading belongs to the passage's own section. Entries within the list margin of
+    Text before a passage's first heading belongs to the passage's own section. Entries within the list
+    margin of
     the best are kept, the same name once (citing every passage that has it), newest document first.
     """
     entries: list[Item] = []

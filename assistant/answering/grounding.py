@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from assistant.schemas import Citation, Passage
+from ingest.screening import is_instruction
 from ingest.segmenting import Span, plain, segment
 from ingest.sparse import analyze
 
@@ -176,7 +177,9 @@ def related_sources(passages: list[Passage], k: int = 3) -> list[Citation]:
 
 
 def _opening(text: str, limit: int = 200) -> tuple[int, int]:
-    spans = segment(text) or [Span(0, len(text), "sentence")]
+    # A sentence that speaks to the assistant (ingest.screening) is never shown as what a source says.
+    spans = [s for s in segment(text) if not is_instruction(text[s.start:s.end])]
+    spans = spans or [Span(0, len(text), "sentence")]
     start = spans[0].start
     ends = [s.end for s in spans if s.end - start <= limit]
     if ends:
