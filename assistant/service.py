@@ -20,7 +20,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply
-from assistant.answering.evidence import select
+from assistant.answering.evidence import concerns, select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -109,9 +109,16 @@ class Assistant:
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, request: AskRequest) -> list[Passage]:
         settings = self.settings.retrieval
+        filters = request.filters
+        if request.mode == "draft" and not filters.organisations:
+            # A reply a staff member sends speaks for the association: other organisations' documents
+            # only when the question is about them.
+            organisations = {r.get("organisation") for r in self._document_records().values()}
+            filters = filters.model_copy(update={"organisations": sorted(
+                o for o in organisations if o and concerns(request.question, o))})
         return self.search(
             contextualize(request.question, request.history),
-            request.filters,
+            filters,
             # A list question needs breadth: its entries sit in several sections and documents.
             top_k=settings.list_top_k if asks_list(request.question) else settings.top_k,
             prefer_latest=wants_latest(request.question),

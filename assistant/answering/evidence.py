@@ -101,13 +101,12 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
            draft: bool = False) -> Evidence:
-    """The evidence for an answer; a staff draft (``draft``) gets room for more of it, and nothing from
-    another organisation's documents unless the question names that organisation."""
+    """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
+    retrieval, only the documents that ``concerns`` admits)."""
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
                                                "max_chars": settings.draft_max_chars})
-        units = [u for u in units if _concerns(question, passages[u.passage])]
     content = [u for u in units if u.kind != "heading" and len(u.text) >= settings.min_unit_chars]
     if not content:
         return Evidence("refusal", reason="no passage holds a sentence")
@@ -290,13 +289,13 @@ def by_passage(evidence: Evidence) -> dict[int, list[Unit]]:
     return {p: sorted(units, key=lambda u: u.start) for p, units in grouped.items()}
 
 
-def _concerns(question: str, passage: Passage) -> bool:
-    """Whether a passage's organisation is the association's own, or one the question names."""
-    if passage.organisation == HOME_ORGANISATION:
+def concerns(question: str, organisation: str) -> bool:
+    """Whether documents of an organisation belong in a staff draft: the association's own, or one the
+    question names ("e-nämnden" names "Norrbottens e-nämnd")."""
+    if organisation == HOME_ORGANISATION:
         return True
     asked = _fold(question)
-    return any(_fold(word)[:max(4, len(word) - 2)] in asked
-               for word in passage.organisation.split() if len(word) >= 4)
+    return any(_fold(word)[:max(4, len(word) - 2)] in asked for word in organisation.split() if len(word) >= 4)
 
 
 def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
