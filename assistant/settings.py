@@ -48,6 +48,7 @@ class AnswerSettings(BaseModel):
     # unit score = cosine + this x the IDF-weighted share of the question's stems it holds (0.3: kept)
     lexical_weight: float = 0.3
     min_similarity: float = 0.4  # best unit score under this: refuse (0.5 -> 0.4 with min_coverage: +0.01)
+    min_similarity_english: float = 0.4  # the same for English questions (their scores lack the stem share)
     margin: float = 0.14  # units within this of the best one are candidates (0.06 -> 0.14: accuracy +0.02)
     # Swedish: the evidence must hold this IDF-weighted share of the question's stems (0 -> 0.2: refusal
     # precision 0.58 -> 0.62, recall 0.54 -> 0.62)

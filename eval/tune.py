@@ -23,6 +23,7 @@ from eval.scoring import Evidence, score_question, summarize
 GRID: dict[str, list[float | int]] = {
     "lexical_weight": [0.0, 0.1, 0.2, 0.3, 0.5, 0.8],
     "min_similarity": [0.3, 0.35, 0.4, 0.45, 0.5, 0.55],
+    "min_similarity_english": [0.35, 0.4, 0.45, 0.5, 0.55, 0.6],
     "margin": [0.02, 0.04, 0.06, 0.08, 0.1, 0.14],
     "min_coverage": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6],
     "anchor_margin": [0.1, 0.2, 0.3, 0.4, 0.6, 1.0],
@@ -58,6 +59,7 @@ def _key(metrics: dict) -> tuple[float, float]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gold", type=Path, default=Path("eval/gold/dev.jsonl"))
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", nargs="+", choices=sorted(GRID), help="sweep only these settings")
     parser.add_argument("--json", type=Path, help="write the chosen values and their figures here")
 
 
@@ -73,6 +75,8 @@ def main(args: argparse.Namespace) -> int:
     console.print(f"start {best.model_dump()} -> {best_metrics['objective']}")
     for _ in range(args.rounds):
         for name, values in GRID.items():
+            if args.only and name not in args.only:
+                continue
             for value in values:
                 candidate = best.model_copy(update={name: value})
                 metrics = evaluate(assistant, cases, candidate)

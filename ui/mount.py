@@ -107,8 +107,12 @@ def _session_user(users: Mapping[str, str]):
 
 def _forget_earlier_mount() -> None:
     """Chainlit's app is one per process: after an earlier mount has served requests (tests, screenshots)
-    it has built its middleware and refuses more; let it build afresh, without the earlier path guard."""
+    it has built its middleware and refuses more, and it keeps the data layer it opened first; let it
+    build both afresh, without the earlier path guard, so this mount's history goes to its own database."""
+    import chainlit.data as chainlit_data
     from chainlit.server import app as chainlit_app
+
+    chainlit_data._data_layer, chainlit_data._data_layer_initialized = None, False
 
     chainlit_app.middleware_stack = None
     chainlit_app.user_middleware = [m for m in chainlit_app.user_middleware

@@ -112,8 +112,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", reason="no passage holds a sentence")
     content.sort(key=lambda u: u.score, reverse=True)
     best = content[0].score
-    if best < settings.min_similarity:
-        return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {settings.min_similarity}")
+    # An English question shares no stems with the Swedish text, so its scores are the cosine alone.
+    floor = settings.min_similarity_english if detect_language(question) == "en" else settings.min_similarity
+    if best < floor:
+        return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {floor}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
     # "budget 2030" is not answered by a 2030 goal of another topic.
     missing = [a for a in _anchors(question)
