@@ -71,6 +71,8 @@ def ask(assistant, question: str, history: tuple[str, ...] = ()):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="issue 9 open: retrieval brings the 2021 report's Skola sections but "
+                   "not the 2026 plan's Inclubit and UKAA, and list entries fall under min_list_entries")
 def test_school_services_are_listed_from_both_documents_newest_first(assistant):
     answer = ask(assistant, "Vilka tjänster erbjuder Sambruk för skolor?")
     assert not answer.refused
