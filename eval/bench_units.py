@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from ingest.catalog import document_meta, load_catalog
 from ingest.embedding import Embedder
 from ingest.loading import load_file
-from ingest.pipeline import texts_to_embed, discover, fingerprint, prepare
+from ingest.pipeline import discover, fingerprint, prepare, texts_to_embed
 
 
 def main(argv: list[str] | None = None) -> int:

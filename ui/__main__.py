@@ -45,7 +45,6 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__.splitlines()[0])
     parser.add_argument("--no-ui", action="store_true", help="serve the API only, without the chat")

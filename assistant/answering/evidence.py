@@ -22,9 +22,9 @@ import numpy as np
 
 from assistant.query import asks_list, asks_quantity, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Passage
+from assistant.settings import AnswerSettings
 from ingest.language import detect_language
 from ingest.screening import INSTRUCTION
-from assistant.settings import AnswerSettings
 from ingest.segmenting import plain
 from ingest.sparse import analyze
 
