@@ -178,7 +178,8 @@ class Assistant:
         language = detect_language(request.question)
         backend_name: Backend = request.backend or self.settings.backend
         backend = self.backends[backend_name]
-        evidence = select(request.question, passages, self.settings.answer, draft=request.mode == "draft")
+        evidence = select(request.question, passages, self.settings.answer, language=language,
+                          draft=request.mode == "draft")
         pieces: list[str] = []
         first_token_ms = None
         degraded = False

@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from assistant.query import asks_list, asks_quantity, names_in, wants_latest, years_mentioned
-from assistant.schemas import DocumentMeta, Passage
+from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
 from ingest.screening import INSTRUCTION
@@ -100,9 +100,10 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
-           draft: bool = False) -> Evidence:
+           language: Language | None = None, draft: bool = False) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
     retrieval, only the documents that ``concerns`` admits)."""
+    language = language or detect_language(question)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
@@ -113,7 +114,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     content.sort(key=lambda u: u.score, reverse=True)
     best = content[0].score
     # An English question shares no stems with the Swedish text, so its scores are the cosine alone.
-    floor = settings.min_similarity_english if detect_language(question) == "en" else settings.min_similarity
+    floor = settings.min_similarity_english if language == "en" else settings.min_similarity
     if best < floor:
         return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {floor}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
@@ -133,18 +134,18 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
-            return _covered(question, passages, Evidence("list", items=items, best=best), settings)
+            return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings)
-    return _covered(question, passages, Evidence("sentences", units=chosen, best=best), settings)
+    return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
-def _covered(question: str, passages: list[Passage], evidence: Evidence,
+def _covered(question: str, language: Language, passages: list[Passage], evidence: Evidence,
              settings: AnswerSettings) -> Evidence:
     """Refuse a Swedish question when the chosen evidence, with its headings and document titles, holds
     too little of what the question's words ask (IDF-weighted over the passages): a question about the
     phone number of the office is not answered by the office's address. English questions meet the
     Swedish text through the model alone, so they are not held to Swedish words."""
-    if settings.min_coverage <= 0 or detect_language(question) != "sv":
+    if settings.min_coverage <= 0 or language != "sv":
         return evidence
     cited = evidence.units + [u for item in evidence.items for u in item.units]
     said = set(analyze(" ".join([*(u.text for u in cited), *(f"{passages[p].title} {passages[p].section}"
@@ -215,8 +216,7 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage]) -> bool:
     if anchor.startswith("§"):  # an item is held by the passages of that item
         return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
-    folded = _fold(anchor)
-    return (folded if anchor.isdigit() else folded[:max(4, len(folded) - 2)]) in said
+    return anchor in said if anchor.isdigit() else _mentions(said, anchor)
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
@@ -297,7 +297,13 @@ def concerns(question: str, organisation: str) -> bool:
     if organisation == HOME_ORGANISATION:
         return True
     asked = _fold(question)
-    return any(_fold(word)[:max(4, len(word) - 2)] in asked for word in organisation.split() if len(word) >= 4)
+    return any(_mentions(asked, word) for word in organisation.split() if len(word) >= 4)
+
+
+def _mentions(folded_text: str, name: str) -> bool:
+    """A name in a casefolded text, inflected too: "Sambruks", "e-nämnden" for "e-nämnd"."""
+    folded = _fold(name)
+    return folded[:max(4, len(folded) - 2)] in folded_text
 
 
 def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
