@@ -69,8 +69,8 @@ class Evidence:
 def passage_units(passages: list[Passage], question: str = "", lexical_weight: float = 0.0) -> list[Unit]:
     """Every unit of every passage with its score: the cosine to the question, plus ``lexical_weight``
     times the share of the question's stems (IDF-weighted over these units) the unit and its heading
-    hold. The cosine of a late-chunked unit leans on its chunk's topic; the stems say which sentence
-    of the chunk names what was asked. Passages without unit vectors (none indexed) give none."""
+    hold: the cosine says what a unit is about, the stems which unit names what was asked. Passages
+    without unit vectors (none indexed) give none."""
     spans = []
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
