@@ -8,7 +8,7 @@ Answer units (sentences, list items, rows) are embedded on their own, with their
 (document and section) in the title slot. Pooling a unit's tokens out of its chunk's pass ("late
 chunking") would have cost nothing extra, but its vectors lean on the chunk's topic: on the dev split
 the top 4 units so chosen held the gold terms for 0.34 of the questions, against 0.62 for units
-embedded on their own (/work/exp measurement, recorded in docs/PERFORMANCE.md).
+embedded on their own (docs/PERFORMANCE.md, "Answer units at ingest").
 """
 
 from __future__ import annotations
