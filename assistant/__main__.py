@@ -11,7 +11,7 @@ import sys
 from pydantic import ValidationError
 from rich.console import Console
 
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 
 console = Console(stderr=True)
 
@@ -71,10 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("--backend", choices=["extractive", "openai", "local"])
     sub.add_parser("llm-server", help="serve the packaged GGUF over an OpenAI-compatible API on 127.0.0.1")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        console.print(f"[red]configuration error:[/] {exc}")
+    settings = load_settings(lambda problem: console.print(f"[red]{problem}[/]", markup=True))
+    if settings is None:
         return 2
     handlers = {"fetch-models": cmd_fetch_models, "ask": cmd_ask, "llm-server": cmd_llm_server}
     handler = handlers[args.command]

@@ -8,10 +8,11 @@ instance as an argument; nothing deep inside reads the environment itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator
 
 from ingest.settings import (  # re-exported: the one settings object has these parts too
     ChunkSettings,
@@ -22,7 +23,7 @@ from ingest.settings import (  # re-exported: the one settings object has these 
 )
 
 __all__ = ["ChunkSettings", "EmbeddingSettings", "IndexSettings", "IngestSettings", "QdrantSettings",
-           "Settings"]
+           "Settings", "load_settings"]
 
 
 class RetrievalSettings(BaseModel):
@@ -148,3 +149,12 @@ class Settings(IndexSettings):
     @property
     def local_llm_path(self) -> Path:
         return self.models_dir / self.local_llm.model_file
+
+
+def load_settings(report: Callable[[str], None]) -> Settings | None:
+    """The settings, or None once ``report`` has said what is wrong with them (for the command lines)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        report(f"configuration error: {exc}")
+        return None

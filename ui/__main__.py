@@ -9,10 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pydantic import ValidationError
 from rich.console import Console
 
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from ui.mount import mount_ui
 
 console = Console(stderr=True)
@@ -49,10 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__.splitlines()[0])
     parser.add_argument("--no-ui", action="store_true", help="serve the API only, without the chat")
     args = parser.parse_args(argv)
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        console.print(f"[red]configuration error:[/] {exc}")
+    settings = load_settings(lambda problem: console.print(f"[red]{problem}[/]", markup=True))
+    if settings is None:
         return 2
     return serve(settings, args)
 
