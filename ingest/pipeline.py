@@ -142,16 +142,22 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
     )
 
 
-def texts_to_embed(inputs: list[TitledText], records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
+def texts_to_embed(inputs: list[TitledText],
+                   records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
     """The chunks, then their units, each unit on its own under its chunk's title (a unit two
     overlapping chunks share, once); and per chunk, the indexes of its units' texts."""
     texts: dict[TitledText, int] = {item: k for k, item in enumerate(inputs)}
     owners = []
     for item, record in zip(inputs, records, strict=True):
-        keys = [TitledText(item.title, plain(record.text[s - record.start:e - record.start]) or record.text)
+        keys = [TitledText(item.title, _unit_text(record, s, e) or record.text)
                 for s, e, _, _ in record.units]
         owners.append([texts.setdefault(key, len(texts)) for key in keys])
     return list(texts), owners
+
+
+def _unit_text(record: ChunkRecord, start: int, end: int) -> str:
+    """A unit (document offsets) of a chunk as it is embedded and reported: one plain line."""
+    return plain(record.text[start - record.start:end - record.start])
 
 
 def _units(span: ChunkSpan) -> list[tuple[int, int, str, int]]:
@@ -256,7 +262,7 @@ class Ingestor:
             }
             self.store.replace_document(doc_record, points, had_chunks=bool(known))
             report.updated.append(doc.meta.file)
-            flagged = list(dict.fromkeys(plain(r.text[s - r.start:e - r.start]) for r in doc.records
+            flagged = list(dict.fromkeys(_unit_text(r, s, e) for r in doc.records
                                          for s, e, kind, _ in r.units if kind == INSTRUCTION))
             if flagged:
                 report.instructions[doc.meta.file] = flagged

@@ -225,14 +225,13 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     A section entry is named by its heading and scores as the best of its opening units, which say
     what it is: "Inclubit" counts as what "Inclubit är en plattform för fjärrundervisning ..." says.
     Text before a passage's first heading belongs to the passage's own section. Entries within the list
-    margin of
-    the best are kept, the same name once (citing every passage that has it), newest document first.
+    margin of the best are kept, the same name once (citing every passage that has it), newest document
+    first.
     """
     entries: list[Item] = []
     for p, passage in enumerate(passages):
         own = [u for u in units if u.passage == p]
-        # Text before the passage's first heading belongs to its own section, but is not that section's
-        # opening unless the passage starts the section.
+        # Text before the passage's first heading belongs to the passage's own (innermost) section.
         label, body = _label(passage.section.split(" > ")[-1]), []
         for unit in [*own, None]:
             if unit is None or unit.kind == "heading":
