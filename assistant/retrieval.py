@@ -184,7 +184,6 @@ def retrieve_passages(
     embedder: Embedder,
     query: str,
     *,
-    query_embedding: Sequence[float] | None = None,
     filters: Filters,
     top_k: int,
     prefetch_k: int,
@@ -199,7 +198,7 @@ def retrieve_passages(
     limit = max(top_k * 3, 12)
     retriever = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
                                 flt=qdrant_filter(filters), sparse_weight=sparse_weight)
-    bundle = QueryBundle(query, embedding=list(query_embedding) if query_embedding is not None else None)
+    bundle = QueryBundle(query)
     nodes = retriever.retrieve(bundle)
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
     if years:
