@@ -31,6 +31,8 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")
+# "Hur många anställda ...": the word a count is asked of.
+_COUNTED = re.compile(r"\b(?:hur många|how many)\s+([^\W\d_][\w-]*)", re.IGNORECASE)
 
 
 def wants_latest(question: str) -> bool:
@@ -59,6 +61,12 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2) -> 
 def asks_quantity(question: str) -> bool:
     """"How many", "when": the answer is a figure or a date."""
     return bool(_QUANTITY.search(question))
+
+
+def counted(question: str) -> str | None:
+    """What a "how many" question counts: "anställda" in "Hur många anställda hade Sambruk?"."""
+    match = _COUNTED.search(question)
+    return match.group(1) if match else None
 
 
 def asks_list(question: str) -> bool:

@@ -35,6 +35,7 @@ GRID: dict[str, list[float | int]] = {
     "min_list_entries": [2, 3, 4],
     "max_units": [1, 2, 3, 4, 5],
     "max_chars": [250, 350, 450, 600],
+    "announced_chars": [0, 100, 200, 300, 500],
 }
 
 
@@ -80,11 +81,14 @@ def main(args: argparse.Namespace) -> int:
             for value in values:
                 candidate = best.model_copy(update={name: value})
                 metrics = evaluate(assistant, cases, candidate)
-                if _key(metrics) > _key(best_metrics):
+                chosen = _key(metrics) > _key(best_metrics)
+                if chosen:
                     best, best_metrics = candidate, metrics
-                    console.print(f"{name}={value} -> objective {metrics['objective']}, accuracy "
-                                  f"{metrics['answer_accuracy']}, refusal {metrics['refusal_precision']}/"
-                                  f"{metrics['refusal_recall']}, chars {metrics['answer_chars_p50']}")
+                # Every grid point is shown (the chosen ones bold): a flat curve says a value hardly matters.
+                console.print(f"{name}={value} -> objective {metrics['objective']}, accuracy "
+                              f"{metrics['answer_accuracy']}, refusal {metrics['refusal_precision']}/"
+                              f"{metrics['refusal_recall']}, chars {metrics['answer_chars_p50']}",
+                              style="bold" if chosen else "dim", highlight=False)
     result = {"gold": str(args.gold), "settings": best.model_dump(), "metrics": best_metrics}
     console.print_json(json.dumps(result))
     if args.json:

@@ -25,6 +25,7 @@ from ingest.cleaning import clean_pages
 from ingest.embedding import Embedder, TitledText
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.screening import INSTRUCTION, is_instruction
+from ingest.segmenting import VERSION as SEGMENTER_VERSION
 from ingest.segmenting import Span, plain, segment
 from ingest.sparse import document_vector
 from ingest.store import ChunkPoint, Store, point_id
@@ -94,12 +95,15 @@ def fingerprint(data: bytes, catalog_entry: dict | None, settings: IndexSettings
     digest = hashlib.sha256(data)
     digest.update(json.dumps(catalog_entry or {}, sort_keys=True, ensure_ascii=False).encode())
     digest.update(settings.chunking.model_dump_json().encode())
+    digest.update(f"segmenting {SEGMENTER_VERSION}".encode())
     return digest.hexdigest()
 
 
-def embedded_text_sha(item: TitledText) -> str:
-    """Names what a chunk's vectors were made from: equal hash, reusable vectors."""
-    return hashlib.sha256(f"{item.title}\n{item.text}".encode("utf-8")).hexdigest()
+def embedded_text_sha(item: TitledText, units: list[tuple[int, int, str, int]]) -> str:
+    """Names what a chunk's vectors were made from, its units' cuts too: equal hash, reusable vectors
+    (a segmenter that cuts the same text otherwise must not inherit the old unit vectors)."""
+    cuts = ",".join(f"{start}:{end}" for start, end, _, _ in units)
+    return hashlib.sha256(f"{item.title}\n{item.text}\n{cuts}".encode("utf-8")).hexdigest()
 
 
 def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: IndexSettings) -> PreparedDocument:
@@ -120,14 +124,16 @@ def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings:
         heading = " > ".join(span.section_path[-2:])
         title = f"{meta.title} > {heading}" if heading else meta.title
         item = TitledText(title=title, text=span.text)
-        sha = embedded_text_sha(item)
+        units = _units(span)
+        sha = embedded_text_sha(item, units)
         inputs.append(item)
         shas.append(sha)
-        records.append(_record(meta, ordinal, span, section, sha))
+        records.append(_record(meta, ordinal, span, section, sha, units))
     return PreparedDocument(meta=meta, fingerprint=fp, records=records, inputs=inputs, text_shas=shas)
 
 
-def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, text_sha: str) -> ChunkRecord:
+def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, text_sha: str,
+            units: list[tuple[int, int, str, int]]) -> ChunkRecord:
     return ChunkRecord(
         **meta.model_dump(),
         chunk_id=point_id(meta.doc_id, ordinal, text_sha),
@@ -138,7 +144,7 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
         start=span.start,
         end=span.end,
         text=span.text,
-        units=_units(span),
+        units=units,
     )
 
 

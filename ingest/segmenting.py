@@ -22,6 +22,9 @@ from ingest.cleaning import (
 )
 
 Kind = Literal["heading", "sentence", "item", "row", "fragment"]
+# Part of every file's ingest fingerprint: a new version re-reads every file, and re-embeds the chunks
+# whose unit cuts changed (ingest.pipeline.embedded_text_sha). Raise it whenever cuts or kinds change.
+VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ LABEL_LEVEL = 9
 _LABEL_MAX_CHARS = 60
 _TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")
+# A line ending in two or more figures is a table row of a PDF's financial statement ("Medelantalet
+# anställda 2,5 1,8", "Summa kostnader 5 034 600 6 193 400"), not a label; one figure ("Budget 2023") is not.
+_FIGURES_TAIL = re.compile(r"(?:^|\s)-?\d[\d,.%-]*\s+-?\d[\d,.%-]*$")
 _LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|\d{1,2}[.)])\s+)+")
 
 
@@ -94,7 +100,7 @@ def _classify(line: str) -> tuple[str, int]:
         return "heading", 1
     if is_list_item(line):
         return "item", 0
-    if is_table_row(line):
+    if is_table_row(line) or _FIGURES_TAIL.search(line):
         return "row", 0
     if len(line) <= _LABEL_MAX_CHARS and line.rstrip("”\"’»)")[-1:] not in ".!?:;,":
         return "label", 0

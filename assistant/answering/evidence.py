@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import asks_list, asks_quantity, names_in, wants_latest, years_mentioned
+from assistant.query import asks_list, asks_quantity, counted, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
@@ -85,7 +85,8 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             text = plain(passage.text[lo:hi])
             if kind == "heading":
                 heading = text
-            spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text, heading))
+            spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
+                          f"{heading} {passage.section}"))
     stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
@@ -131,11 +132,16 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_quantity(question) and not any(_DIGIT.search(u.text) and u.score >= best - settings.figure_margin
                                            for u in content):
         return Evidence("refusal", best=best, reason="a figure is asked for and no unit close to it has one")
+    if language == "sv" and (noun := counted(question)) and not any(
+            _DIGIT.search(u.text) and _counts(u, noun, passages) and u.score >= best - settings.figure_margin
+            for u in content):
+        return Evidence("refusal", best=best, reason=f"no figure close to the question counts {noun!r}")
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings)
+    chosen += _announced(chosen, units, settings)
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
@@ -162,7 +168,7 @@ def _covered(question: str, language: Language, passages: list[Passage], evidenc
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
                settings: AnswerSettings) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
-    another document's best unit is heard when close, and every year or name the question asks
+    every other document's best unit is heard when close, and every year or name the question asks
     about is covered by the best unit that mentions it."""
     best = content[0].score
     pool = [u for u in content if u.score >= best - settings.margin]
@@ -178,11 +184,14 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
                    and u.score >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
-    lead_document = _document(passages[pool[0].passage])
-    others = [u for u in content if _document(passages[u.passage]) != lead_document
-              and u.score >= best - settings.document_margin]
-    if others and others[0] not in pool[:settings.max_units]:
-        pool.insert(1, others[0])
+    leads = pool[:1]
+    heard = {_document(passages[pool[0].passage])}
+    for unit in content:  # each other document that fits nearly as well is heard, by its best unit
+        if unit.score < best - settings.document_margin:
+            break
+        if (document := _document(passages[unit.passage])) not in heard:
+            heard.add(document)
+            leads.append(unit)
     chosen: list[Unit] = []
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
         holder = next((u for u in content if _holds(u, anchor, passages)
@@ -191,7 +200,7 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
     length = sum(len(u.text) for u in chosen)
-    for unit in pool:
+    for unit in dict.fromkeys([*leads, *pool]):
         if len(chosen) >= settings.max_units:
             break
         if unit in chosen or (chosen and length + len(unit.text) > settings.max_chars):
@@ -201,6 +210,33 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         chosen.append(unit)
         length += len(unit.text)
     return chosen
+
+
+def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """What the chosen units announce: the items under "... har fokuserat på:", the rest of a sentence
+    that a line break cut ("har uppgått till" / "2,5"), within the answer's length budget. A unit that
+    ends without closing its sentence leaves the answer to the units after it."""
+    added: list[Unit] = []
+    length = sum(len(u.text) for u in chosen)
+    for unit in list(chosen):
+        if not _announces(unit):
+            continue
+        following = [u for u in units if u.passage == unit.passage and u.index > unit.index]
+        for after in following:
+            if after.kind == "heading" or after in chosen or after in added:
+                break
+            if length + len(after.text) > settings.max_chars + settings.announced_chars:
+                break
+            added.append(after)
+            length += len(after.text)
+            if not _announces(after) and (after.kind == "sentence" or not unit.text.endswith(":")):
+                break
+    return added
+
+
+def _announces(unit: Unit) -> bool:
+    last = unit.text.rstrip("*_ ")[-1:]
+    return last in ":;" or (unit.kind == "sentence" and (last.isalpha() or last == ","))
 
 
 def _anchors(question: str) -> list[str]:
@@ -217,6 +253,13 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage]) -> bool:
         return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
     return anchor in said if anchor.isdigit() else _mentions(said, anchor)
+
+
+def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
+    """A unit with a figure is about what the question counts when it, or its section, holds the
+    counted word's stem ("anställda" in "Medelantalet anställda 2,5"; compounds too: "medlemskommuner")."""
+    stem = analyze(noun)
+    return not stem or _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
@@ -270,9 +313,10 @@ def _names_its_subject(label: str, body: list[Unit]) -> bool:
     syfte ..."), not a topic ("Förvaltning av digitala tjänster"): its first sentences open with its
     name, the heading's first word or one of its capitalised words (the association's own name is
     no such name). Only such sections are entries."""
-    words = label.split()
-    names = {_fold(w.strip("–-:,.()")) for i, w in enumerate(words) if i == 0 or w[:1].isupper()}
-    names = {n for n in names if len(n) >= 3 and not n.startswith(_fold(HOME_ORGANISATION))}
+    words = [w.strip("–-:,.()") for w in label.split()]
+    names = {_fold(w) for i, w in enumerate(words) if (i == 0 or w[:1].isupper())
+             and (len(w) >= 3 or (len(w) == 2 and w.isupper()))}  # "AI nätverket": an acronym names
+    names = {n for n in names if not n.startswith(_fold(HOME_ORGANISATION))}
     opening = [_fold(" ".join(u.text.split()[:4])) for u in body[:2]]
     return any(name in said for name in names for said in opening)
 
