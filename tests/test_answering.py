@@ -161,6 +161,25 @@ def test_the_llm_prompt_holds_the_evidence_units_under_their_passage_numbers(ass
     assert len(prompt) < 1500
 
 
+@pytest.mark.slow
+def test_a_table_chosen_by_its_header_row_brings_its_rows(assistant):
+    answer = ask(assistant, "Vilka kommuner blev nya medlemmar i Sambruk under år 2021?")
+    assert not answer.refused
+    for town in ("Boden", "Huddinge", "Mora", "Pajala"):  # rows of the table under its header row
+        assert town in answer.text, answer.text
+
+
+@pytest.mark.slow
+def test_a_figure_in_a_financial_statement_row_is_evidence(assistant):
+    answer = ask(assistant, "Vad var medelantalet anställda i Sambruk år 2021?")
+    assert "2,5" in answer.text, answer.text  # "Medelantalet anställda 2,5 1,8": a row, once read as a heading
+
+
+@pytest.mark.slow
+def test_a_count_of_something_no_document_counts_is_refused(assistant):
+    answer = ask(assistant, "Hur många besökare hade Sambruks webbplats under 2021?")
+    assert answer.refused, answer.text
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 
@@ -187,6 +206,10 @@ def test_segment_respects_abbreviations_numbers_and_list_items():
     assert kinds["Utvecklarnätverk"] == "item" and kinds["Möjliga nya nätverk?"] == "heading"
     box = next(t for t, k in kinds.items() if k == "fragment" and t.startswith("152 kommuner"))
     assert "7,5 miljoner invånare" in box
+    report = cleaned(REPORT_2021)
+    kinds = {plain(report[s.start:s.end]): s.kind for s in segment(report)}
+    assert kinds["Medelantalet anställda 2,5 1,8"] == "row"  # two figures end it: a table row
+    assert kinds["Not 2 Medelantalet anställda"] == "heading"
 
 
 # ---------------------------------------------------------------------------------------- grounding

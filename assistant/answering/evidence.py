@@ -214,27 +214,32 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
 
 def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
     """What the chosen units announce: the items under "... har fokuserat på:", the rest of a sentence
-    that a line break cut ("har uppgått till" / "2,5"), within the answer's length budget. A unit that
-    ends without closing its sentence leaves the answer to the units after it."""
+    that a line break cut ("har uppgått till" / "2,5"), the rows under a table's header row, within the
+    answer's length budget plus ``announced_chars``."""
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in list(chosen):
-        if not _announces(unit):
+        own = [u for u in units if u.passage == unit.passage]
+        position = own.index(unit) if unit in own else len(own)
+        before, following = own[:position][-1:], own[position + 1:]
+        table = unit.kind == "row" and not any(u.kind == "row" for u in before) and following[:1] \
+            and following[0].kind == "row"
+        if not (table or _announces(unit)):
             continue
-        following = [u for u in units if u.passage == unit.passage and u.index > unit.index]
         for after in following:
-            if after.kind == "heading" or after in chosen or after in added:
+            if after.kind == "heading" or after in chosen or after in added or (table and after.kind != "row"):
                 break
             if length + len(after.text) > settings.max_chars + settings.announced_chars:
                 break
             added.append(after)
             length += len(after.text)
-            if not _announces(after) and (after.kind == "sentence" or not unit.text.endswith(":")):
+            if not table and not _announces(after) and (after.kind == "sentence" or not unit.text.endswith(":")):
                 break
     return added
 
 
 def _announces(unit: Unit) -> bool:
+    """A unit that leaves its sentence open ("... fokuserat på:", "... har uppgått till")."""
     last = unit.text.rstrip("*_ ")[-1:]
     return last in ":;" or (unit.kind == "sentence" and (last.isalpha() or last == ","))
 
