@@ -85,19 +85,18 @@ def ensure_export(model_path: Path, quantization: Quantization,
             return folder / GRAPH
         notify(f"the ONNX export at {folder} cannot be used ({'; '.join(found)}); exporting it again")
     notify(f"exporting {model_path.name} to ONNX{' (int8)' if quantization == 'int8' else ''} at {folder} "
-           "(once; about a minute and 4 GB of memory)")
+           "(once; a minute or two and 4 GB of memory)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as tmp_name:
         staged = Path(tmp_name) / folder.name
         staged.mkdir()
         try:
-            _export_float(model_path, staged / GRAPH)
-            if quantization == "int8":
-                quantized = Path(tmp_name) / "int8"
-                quantized.mkdir()
-                _quantize(staged / GRAPH, quantized / GRAPH)
-                shutil.rmtree(staged)
-                staged = quantized
+            if quantization == "int8":  # from the float export, itself made first when missing
+                _quantize(ensure_export(model_path, "none", notify), staged / GRAPH)
+            else:
+                _export_float(model_path, staged / GRAPH)
+        except ExportError:
+            raise
         except Exception as exc:  # the exporter's own errors are many and deep; say which step failed
             raise ExportError(f"exporting {model_path} to ONNX failed ({type(exc).__name__}: {exc}); "
                               "embedding.backend = 'torch' runs the model without an export") from exc

@@ -81,11 +81,13 @@ def test_int8_is_another_index_and_needs_an_export():
         EmbeddingSettings(backend="torch", quantization="int8")
 
 
-def test_onnx_and_openvino_agree_with_torch_on_the_small_model(small_model):
+def test_the_export_computes_what_torch_computes(small_model):
+    # In float32 on every backend, so that what is compared is the exported graph, not the precision.
     sentences = corpus_sentences(8)
-    vectors = {backend: Embedder(small_model, EmbeddingSettings(model=str(small_model), backend=backend))
+    vectors = {backend: Embedder(small_model, EmbeddingSettings(model=str(small_model), backend=backend,
+                                                                dtype="float32"))
                .embed_documents([TitledText("Sambruk", s) for s in sentences])
                for backend in ("torch", "onnx", "openvino")}
     for backend in ("onnx", "openvino"):
         cosines = np.sum(vectors[backend] * vectors["torch"], axis=1)
-        assert cosines.min() > 0.999, (backend, cosines)
+        assert cosines.min() > 0.9999, (backend, cosines)
