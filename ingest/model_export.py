@@ -85,7 +85,7 @@ def ensure_export(model_path: Path, quantization: Quantization,
             return folder / GRAPH
         notify(f"the ONNX export at {folder} cannot be used ({'; '.join(found)}); exporting it again")
     notify(f"exporting {model_path.name} to ONNX{' (int8)' if quantization == 'int8' else ''} at {folder} "
-           "(once; a minute or two and 4 GB of memory)")
+           "(once; a minute or two and 4 to 7 GB of memory)")
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=f".{folder.name}-") as tmp_name:
         staged = Path(tmp_name) / folder.name

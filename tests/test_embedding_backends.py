@@ -91,3 +91,16 @@ def test_the_export_computes_what_torch_computes(small_model):
     for backend in ("onnx", "openvino"):
         cosines = np.sum(vectors[backend] * vectors["torch"], axis=1)
         assert cosines.min() > 0.9999, (backend, cosines)
+
+
+def test_int8_is_quantized_from_the_verified_float_export(small_model):
+    messages: list[str] = []
+    graph = ensure_export(small_model, "int8", messages.append)
+    assert graph.parent == export_dir(small_model, "int8") != export_dir(small_model, "none")
+    assert problems(graph.parent, small_model, "int8") == []
+    assert problems(export_dir(small_model, "none"), small_model, "none") == []  # made on the way
+    sentences = corpus_sentences(4)
+    vectors = [Embedder(small_model, EmbeddingSettings(model=str(small_model), backend="onnx", quantization=q))
+               .embed_documents([TitledText("Sambruk", s) for s in sentences]) for q in ("none", "int8")]
+    cosines = np.sum(vectors[0] * vectors[1], axis=1)
+    assert 0.95 < cosines.min() and cosines.max() < 0.99999, cosines  # close, and really quantized
