@@ -18,13 +18,18 @@ console = Console(stderr=True)
 
 def cmd_fetch_models(settings: Settings, args: argparse.Namespace) -> int:
     from assistant.weights import EMBEDDINGGEMMA, QWEN_CODER_GGUF, WeightsError, fetch
+    from ingest.model_export import ExportError, ensure_export
 
     specs = [EMBEDDINGGEMMA] + ([] if args.no_llm else [QWEN_CODER_GGUF])
     try:
         for spec in specs:
             path = fetch(spec, settings.models_dir)
             console.print(f"[green]verified[/] {spec.name} (sha256 {spec.sha256[:12]}…) at {path}")
-    except WeightsError as exc:
+        if settings.embedding.backend != "torch" and settings.embedding_model_path.exists():
+            # Made here, on the set-up command, rather than on the first ingest or question.
+            graph = ensure_export(settings.embedding_model_path, settings.embedding.quantization, console.print)
+            console.print(f"[green]verified[/] the ONNX export at {graph.parent}")
+    except (WeightsError, ExportError) as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
     return 0

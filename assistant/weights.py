@@ -21,6 +21,8 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from ingest.model_export import sha256_file
+
 
 @dataclass(frozen=True)
 class SplitWeights:
@@ -66,14 +68,6 @@ QWEN_CODER_GGUF = SplitWeights(
 
 class WeightsError(RuntimeError):
     pass
-
-
-def sha256_file(path: Path, block: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(block):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download_part(spec: SplitWeights, i: int, dest: Path) -> Path:

@@ -197,7 +197,7 @@ def write_section(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
         text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
-    order = ["bench_ingest", "bench_scale", "bench_query", "bench_load", "bench_peer"]
+    order = ["bench_ingest", "bench_backends", "bench_scale", "bench_query", "bench_load", "bench_peer"]
     text = _ordered(text, order)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

@@ -13,18 +13,22 @@ embedded on their own (docs/PERFORMANCE.md, "Answer units at ingest").
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ingest.model_export import ExportError, ensure_export
 from ingest.settings import EmbeddingSettings
 
 
 class EmbeddingModelMissing(RuntimeError):
-    pass
+    """No model at the configured place, or its ONNX export could not be made."""
 
 
 @dataclass(frozen=True)
@@ -34,31 +38,28 @@ class TitledText:
 
 
 class Embedder:
-    def __init__(self, model_path: Path, settings: EmbeddingSettings):
+    def __init__(self, model_path: Path, settings: EmbeddingSettings,
+                 notify: Callable[[str], None] = lambda text: print(text, file=sys.stderr)):
         if not (model_path / "modules.json").exists() and not (model_path / "config.json").exists():
             raise EmbeddingModelMissing(
                 f"no sentence-transformers model at {model_path}; run `python -m assistant fetch-models` "
                 "or set SAMBRUK_EMBEDDING__MODEL to a model folder"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer  # heavy import, only when a model is used
-
-        self._model = SentenceTransformer(
-            str(model_path),
-            device=settings.device,
-            local_files_only=True,
-            truncate_dim=settings.dimension,
-        )
-        if _use_bfloat16(settings):
-            import torch
-
-            self._model.to(torch.bfloat16)
-        self.name = model_path.name
+        if settings.backend == "torch":
+            self._runner: _TorchRunner | _GraphRunner = _TorchRunner(model_path, settings)
+        else:
+            try:
+                graph = ensure_export(model_path, settings.quantization, notify)
+            except ExportError as exc:
+                raise EmbeddingModelMissing(str(exc)) from exc
+            self._runner = _GraphRunner(model_path, graph, settings)
+        self.name = index_name(model_path, settings)
         self.batch_size = settings.batch_size
-        prompts = self._model.prompts or {}
+        prompts = _model_prompts(model_path)
         self._query_prompt = _resolve(settings.query_prompt, prompts, "query")
         self._document_prompt = _resolve(settings.document_prompt, prompts, "document")
-        self.dimension = int(self._model.get_embedding_dimension())
+        self.dimension = self._runner.dimension
 
     def document_input(self, item: TitledText) -> str:
         if "title: none" in self._document_prompt:
@@ -83,11 +84,7 @@ class Embedder:
         return self._encode([self._query_prompt + query])[0]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        vectors = self._model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_tensor=True,
-            show_progress_bar=False,
-        )
-        return vectors.float().cpu().numpy()
+        return self._runner.encode(texts)
 
 
 def _use_bfloat16(settings: EmbeddingSettings) -> bool:
@@ -106,3 +103,83 @@ def _resolve(configured: str | None, prompts: dict[str, str], name: str) -> str:
     if configured is None:
         return prompts.get(name, "")
     return prompts.get(configured, configured)
+
+
+def index_name(model_path: Path, settings: EmbeddingSettings) -> str:
+    """What the index records as its embedding model. The float backends agree with each other to
+    0.9999 cosine and share one name; int8 moves vectors to about 0.996, so its index is another."""
+    return model_path.name + ("+int8" if settings.quantization == "int8" else "")
+
+
+def _model_prompts(model_path: Path) -> dict[str, str]:
+    """The model's own prompts, as sentence-transformers reads them (none when the file is absent)."""
+    config = model_path / "config_sentence_transformers.json"
+    return json.loads(config.read_text()).get("prompts") or {} if config.exists() else {}
+
+
+class _TorchRunner:
+    """The model in PyTorch through sentence-transformers (bfloat16 where the CPU computes it natively)."""
+
+    def __init__(self, model_path: Path, settings: EmbeddingSettings):
+        from sentence_transformers import SentenceTransformer  # heavy import, only when a model is used
+
+        self._model = SentenceTransformer(str(model_path), device=settings.device, local_files_only=True,
+                                          truncate_dim=settings.dimension)
+        if _use_bfloat16(settings):
+            import torch
+
+            self._model.to(torch.bfloat16)
+        self.batch_size = settings.batch_size
+        self.dimension = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_tensor=True,
+            show_progress_bar=False,
+        )
+        return vectors.float().cpu().numpy()
+
+
+class _GraphRunner:
+    """The exported pipeline (ingest.model_export) in ONNX Runtime or OpenVINO, fed by the model's own
+    tokenizer with its sequence limit; Matryoshka truncation renormalizes as sentence-transformers does."""
+
+    def __init__(self, model_path: Path, graph: Path, settings: EmbeddingSettings):
+        from transformers import AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+        config = model_path / "sentence_bert_config.json"
+        st_config = json.loads(config.read_text()) if config.exists() else {}
+        self._max_length = st_config.get("max_seq_length") or self._tokenizer.model_max_length
+        self._lower = bool(st_config.get("do_lower_case"))
+        if settings.backend == "onnx":
+            import onnxruntime
+
+            session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+            self._run = lambda feed: session.run(None, feed)[0]
+        else:
+            import openvino
+
+            core = openvino.Core()
+            # The same rule as PyTorch's dtype: bfloat16 only where the CPU computes it natively.
+            precision = "bf16" if _use_bfloat16(settings) else "f32"
+            compiled = core.compile_model(core.read_model(str(graph)), "CPU",
+                                          {"INFERENCE_PRECISION_HINT": precision})
+            request, lock = compiled.create_infer_request(), threading.Lock()
+
+            def run(feed: dict[str, np.ndarray]) -> np.ndarray:
+                with lock:  # one infer request, and queries may come from several threads
+                    return request.infer(feed)[0].copy()
+
+            self._run = run
+        self.dimension = settings.dimension or int(self._infer(["dimension"]).shape[1])
+
+    def _infer(self, texts: list[str]) -> np.ndarray:
+        tokens = self._tokenizer([t.lower() for t in texts] if self._lower else texts, padding=True,
+                                 truncation=True, max_length=self._max_length, return_tensors="np")
+        return self._run({"input_ids": tokens["input_ids"].astype(np.int64),
+                          "attention_mask": tokens["attention_mask"].astype(np.int64)})
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._infer(texts)[:, : self.dimension].astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -22,7 +22,7 @@ from ingest.settings import IndexSettings
 from ingest.catalog import doc_id_for, document_meta, load_catalog
 from ingest.chunking import ChunkSpan, chunk_text
 from ingest.cleaning import clean_pages
-from ingest.embedding import Embedder, TitledText
+from ingest.embedding import Embedder, TitledText, index_name
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import VERSION as SEGMENTER_VERSION
@@ -182,6 +182,11 @@ class Ingestor:
         self._embedder: Embedder | None = None
 
     @property
+    def model_name(self) -> str:
+        """What the index records as its model, known before the model is loaded (it may never be)."""
+        return index_name(self.settings.embedding_model_path, self.settings.embedding)
+
+    @property
     def embedder(self) -> Embedder:
         # Loading the model costs seconds and a gigabyte: only when something must be embedded.
         if self._embedder is None:
@@ -195,7 +200,7 @@ class Ingestor:
         report = IngestReport()
         if rebuild:
             self.store.drop()
-        elif note := self.store.migrate_legacy(self.settings.embedding_model_path.name):
+        elif note := self.store.migrate_legacy(self.model_name):
             progress.message(note)
         catalog = load_catalog(self.settings.catalog_file)
         files = discover(self.settings.corpus_dir, self.settings.catalog_file)
@@ -234,7 +239,7 @@ class Ingestor:
         if not self.store.exists():
             return {}
         # Before the model is loaded (it may never be): a model switch must stop the run, not skip files.
-        self.store.check(self.settings.embedding_model_path.name)
+        self.store.check(self.model_name)
         return self.store.document_records()
 
     def _write(self, pending: list[PreparedDocument], report: IngestReport, progress: Progress) -> None:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,7 +39,19 @@ class EmbeddingSettings(BaseModel):
     device: str = "cpu"
     # bfloat16 is ~1.6x faster on CPUs with AVX512-BF16/AMX and within 0.998 cosine of float32;
     # "auto" uses it only where the CPU has those instructions (float16 breaks EmbeddingGemma).
+    # It applies to the torch and openvino backends; onnx runs float32.
     dtype: Literal["auto", "float32", "bfloat16"] = "auto"
+    # What runs the model: PyTorch through sentence-transformers, or an ONNX export of the same weights
+    # made once on this machine (ingest.model_export) run by ONNX Runtime or OpenVINO.
+    backend: Literal["torch", "onnx", "openvino"] = "torch"
+    # int8: dynamic int8 linear layers (onnx/openvino only); its vectors make an index of their own.
+    quantization: Literal["none", "int8"] = "none"
+
+    @model_validator(mode="after")
+    def _quantization_needs_export(self) -> EmbeddingSettings:
+        if self.quantization != "none" and self.backend == "torch":
+            raise ValueError(f"embedding.quantization {self.quantization!r} needs backend 'onnx' or 'openvino'")
+        return self
 
 
 class QdrantSettings(BaseModel):

@@ -216,6 +216,14 @@ def test_model_switch_is_refused(ingested):
         ingestor.run()
 
 
+def test_int8_vectors_are_a_model_switch(ingested):
+    # The float backends share the index (their vectors agree to 0.9999); int8 vectors do not.
+    ingestor, _ = ingested
+    ingestor.settings.embedding.backend, ingestor.settings.embedding.quantization = "onnx", "int8"
+    with pytest.raises(IndexMismatch, match=r"\+int8.*--rebuild"):
+        ingestor.run()
+
+
 def test_rebuild_starts_over(ingested):
     ingestor, first = ingested
     report = ingestor.run(rebuild=True)
