@@ -220,12 +220,13 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
     length = sum(len(u.text) for u in chosen)
     for unit in list(chosen):
         own = [u for u in units if u.passage == unit.passage]
-        position = own.index(unit) if unit in own else len(own)
-        before, following = own[:position][-1:], own[position + 1:]
-        table = unit.kind == "row" and not any(u.kind == "row" for u in before) and following[:1] \
-            and following[0].kind == "row"
+        position = own.index(unit)
+        following = own[position + 1:]
+        table = (unit.kind == "row" and (position == 0 or own[position - 1].kind != "row")
+                 and bool(following) and following[0].kind == "row")
         if not (table or _announces(unit)):
             continue
+        colon = unit.text.endswith(":")
         for after in following:
             if after.kind == "heading" or after in chosen or after in added or (table and after.kind != "row"):
                 break
@@ -233,8 +234,10 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
                 break
             added.append(after)
             length += len(after.text)
-            if not table and not _announces(after) and (after.kind == "sentence" or not unit.text.endswith(":")):
-                break
+            if table or _announces(after):
+                continue  # a table's rows, or a unit that is open itself, go on
+            if not colon or after.kind == "sentence":
+                break  # the sentence is closed (after a colon, only a run of items or rows goes on)
     return added
 
 
