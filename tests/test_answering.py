@@ -139,6 +139,15 @@ def test_units_carry_their_cosine_and_evidence_stays_short(assistant):
 
 
 @pytest.mark.slow
+def test_a_staff_draft_quotes_no_exclamations(assistant):
+    question = "Vad gör Tillarbetslivet för kommunerna?"  # its section's bullets end in "!"
+    request = assistant.validate(AskRequest(question=question, mode="draft"))
+    passages = assistant.retrieve(request)
+    assert any(u.text.endswith("!") for u in passage_units(passages, question))
+    draft = assistant.ask(request, passages).text
+    assert "!" not in draft.split("Källor:")[0], draft
+
+@pytest.mark.slow
 def test_stream_yields_the_answer_one_citation_group_at_a_time(assistant):
     request = assistant.validate(AskRequest(question="Vad är Provisum?"))
     passages = assistant.retrieve(request)

@@ -109,7 +109,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
                                                "max_chars": settings.draft_max_chars})
-    content = [u for u in units if u.kind != "heading" and len(u.text) >= settings.min_unit_chars]
+    content = [u for u in units if u.kind != "heading" and len(u.text) >= settings.min_unit_chars
+               and not (draft and u.text.endswith("!"))]  # a formal reply does not quote exclamations
     if not content:
         return Evidence("refusal", reason="no passage holds a sentence")
     content.sort(key=lambda u: u.score, reverse=True)
