@@ -22,8 +22,11 @@ _SHORT_QUESTION_WORDS = 7
 # Interrogatives that ask for a figure or a date, and for several things: the grammar of a question,
 # in both languages, not words of any document.
 _QUANTITY = re.compile(
-    r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|när|how many|how much|"
-    r"how large|how big|how long|number of|what year|which year|when)\b", re.IGNORECASE,
+    r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|how many|how much|"
+    r"how large|how big|how long|number of|what year|which year)\b|"
+    # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?"); in
+    # "what did she point out when the budget was handled" it only says which occasion.
+    r"(?:^|[,;]\s*|\b(?:and|och|by|since|sedan|until|till)\s+)(?:när|when)\b", re.IGNORECASE,
 )
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"

@@ -353,9 +353,10 @@ def concerns(question: str, organisation: str) -> bool:
 
 
 def _mentions(folded_text: str, name: str) -> bool:
-    """A name in a casefolded text, inflected too: "Sambruks", "e-nämnden" for "e-nämnd"."""
-    folded = _fold(name)
-    return folded[:max(4, len(folded) - 2)] in folded_text
+    """A name in a casefolded text, inflected too: "Sambruks", "e-nämnden" for "e-nämnd"; a hyphen and a
+    space join its parts alike ("XR-baserad", "XR baserad")."""
+    folded = _fold(name).replace("-", " ")
+    return folded[:max(4, len(folded) - 2)] in folded_text.replace("-", " ")
 
 
 def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
