@@ -63,7 +63,9 @@ class HybridRetriever(BaseRetriever):
             metadata["unit_scores"] = units @ dense  # both normalised: the cosine answers rank units by
             node = TextNode(id_=str(point.id), text=point.payload["text"], metadata=metadata)
             nodes.append(NodeWithScore(node=node, score=point.score))
-        return nodes
+        # Rank fusion ties often (first in one list and absent from the other): the dense cosine breaks
+        # them, so that equal questions get equal passages in the same order on every run.
+        return sorted(nodes, key=lambda n: (-(n.score or 0.0), -n.node.metadata["similarity"]))
 
 
 class RecencyPostprocessor(BaseNodePostprocessor):
