@@ -34,8 +34,8 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")
-# "Hur många anställda ...": the word a count is asked of.
-_COUNTED = re.compile(r"\b(?:hur många|how many)\s+([^\W\d_][\w-]*)", re.IGNORECASE)
+# "Hur många anställda ...": the word a count is asked of (Swedish: it is matched against Swedish stems).
+_COUNTED = re.compile(r"\bhur många\s+([^\W\d_][\w-]*)", re.IGNORECASE)
 
 
 def wants_latest(question: str) -> bool:
@@ -67,7 +67,7 @@ def asks_quantity(question: str) -> bool:
 
 
 def counted(question: str) -> str | None:
-    """What a "how many" question counts: "anställda" in "Hur många anställda hade Sambruk?"."""
+    """What a Swedish "how many" question counts: "anställda" in "Hur många anställda hade Sambruk?"."""
     match = _COUNTED.search(question)
     return match.group(1) if match else None
 

@@ -133,7 +133,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_quantity(question) and not any(_DIGIT.search(u.text) and u.score >= best - settings.figure_margin
                                            for u in content):
         return Evidence("refusal", best=best, reason="a figure is asked for and no unit close to it has one")
-    if language == "sv" and (noun := counted(question)) and not any(
+    if (noun := counted(question)) and not any(
             _DIGIT.search(u.text) and _counts(u, noun, passages) and u.score >= best - settings.figure_margin
             for u in content):
         return Evidence("refusal", best=best, reason=f"no figure close to the question counts {noun!r}")
