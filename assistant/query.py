@@ -80,5 +80,8 @@ def asks_list(question: str) -> bool:
 def names_in(question: str) -> list[str]:
     """Proper names the question asks about: capitalised words after the first, and acronyms."""
     words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)]
+    # In a compound of a name and a common noun ("SVADA-projektet", "Teckal-undantaget") the name is
+    # the part before the hyphen.
+    words = [re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w) for w in words]
     return [w for i, w in enumerate(words)
             if sum(c.isupper() for c in w) > 1 or (i > 0 and w[:1].isupper())]

@@ -253,6 +253,15 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
         assert cleaned(r.file)[r.start:r.end] == r.quote
 
 
+def test_question_grammar_names_counts_and_dates():
+    from assistant.query import asks_quantity, counted, names_in
+
+    assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
+    assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
+    assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    assert asks_quantity("När startar projektet?") and asks_quantity("What is the target, and by when?")
+    assert not asks_quantity("What did she point out when the 2023 budget was handled?")
+
 def test_refusal_is_recognised_in_either_language():
     assert is_refusal(REFUSAL["sv"]) and is_refusal(REFUSAL["en"])
     assert is_refusal("Det framgår inte av underlaget.") and is_refusal(" The documents do not say [1].")
