@@ -53,9 +53,10 @@ def is_follow_up(question: str, history: list[Message]) -> bool:
     return bool(_ANAPHORA.search(question)) or len(question.split()) <= _SHORT_QUESTION_WORDS
 
 
-def contextualize(question: str, history: list[Message], max_turns: int = 2) -> str:
-    """The text to search for: a follow-up is searched together with the user's previous questions."""
-    if not is_follow_up(question, history):
+def contextualize(question: str, history: list[Message], max_turns: int = 2, *, always: bool = False) -> str:
+    """The text to search for: a follow-up (or, with ``always``, any question asked in a conversation)
+    is searched together with the user's previous questions."""
+    if not (is_follow_up(question, history) or (always and any(m.role == "user" for m in history))):
         return question
     earlier = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
     return " ".join([*earlier[-max_turns:], question])

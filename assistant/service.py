@@ -108,7 +108,6 @@ class Assistant:
 
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, request: AskRequest) -> list[Passage]:
-        settings = self.settings.retrieval
         filters = request.filters
         if request.mode == "draft" and not filters.organisations:
             # A reply a staff member sends speaks for the association: other organisations' documents
@@ -116,8 +115,19 @@ class Assistant:
             organisations = {r.get("organisation") for r in self._document_records().values()}
             filters = filters.model_copy(update={"organisations": sorted(
                 o for o in organisations if o and concerns(request.question, o))})
+        query = contextualize(request.question, request.history)
+        passages = self._search_for(request, query, filters)
+        if query == request.question and not _close_enough(passages, request.question, self.settings):
+            # Asked in a conversation, a question whose own words find nothing close enough to answer
+            # ("What is the target number of resources, and by when?") is read with the conversation.
+            if (context := contextualize(request.question, request.history, always=True)) != query:
+                passages = self._search_for(request, context, filters)
+        return passages
+
+    def _search_for(self, request: AskRequest, query: str, filters: Filters) -> list[Passage]:
+        settings = self.settings.retrieval
         return self.search(
-            contextualize(request.question, request.history),
+            query,
             filters,
             # A list question needs breadth: its entries sit in several sections and documents.
             top_k=settings.list_top_k if asks_list(request.question) else settings.top_k,
@@ -271,6 +281,15 @@ class Assistant:
                 checks[f"llm_{name}"] = "ok" if backend.ping() else "unreachable (answers degrade to extractive)"
         checks["ready"] = checks["qdrant"] == "ok"
         return checks
+
+
+def _close_enough(passages: list[Passage], question: str, settings: Settings) -> bool:
+    """Whether any unit of the passages is as close to the question as an answer needs (the evidence's
+    similarity floor)."""
+    english = detect_language(question) == "en"
+    floor = settings.answer.min_similarity_english if english else settings.answer.min_similarity
+    return any(p.unit_scores is not None and len(p.unit_scores) and float(max(p.unit_scores)) >= floor
+               for p in passages)
 
 
 def within_budget(history: Sequence[Message], max_chars: int) -> list[Message]:
