@@ -20,7 +20,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply
-from assistant.answering.evidence import concerns, select
+from assistant.answering.evidence import concerns, select, similarity_floor
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -286,8 +286,7 @@ class Assistant:
 def _close_enough(passages: list[Passage], question: str, settings: Settings) -> bool:
     """Whether any unit of the passages is as close to the question as an answer needs (the evidence's
     similarity floor)."""
-    english = detect_language(question) == "en"
-    floor = settings.answer.min_similarity_english if english else settings.answer.min_similarity
+    floor = similarity_floor(settings.answer, detect_language(question))
     return any(p.unit_scores is not None and len(p.unit_scores) and float(max(p.unit_scores)) >= floor
                for p in passages)
 

@@ -115,8 +115,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", reason="no passage holds a sentence")
     content.sort(key=lambda u: u.score, reverse=True)
     best = content[0].score
-    # An English question shares no stems with the Swedish text, so its scores are the cosine alone.
-    floor = settings.min_similarity_english if language == "en" else settings.min_similarity
+    floor = similarity_floor(settings, language)
     if best < floor:
         return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {floor}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
@@ -144,6 +143,12 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen = _sentences(question, content, passages, settings)
     chosen += _announced(chosen, units, settings)
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def similarity_floor(settings: AnswerSettings, language: Language) -> float:
+    """The best unit's score under which a question is refused. An English question shares no stems
+    with the Swedish text, so its scores are the cosine alone and it has a floor of its own."""
+    return settings.min_similarity_english if language == "en" else settings.min_similarity
 
 
 def _covered(question: str, language: Language, passages: list[Passage], evidence: Evidence,
