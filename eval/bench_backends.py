@@ -7,7 +7,7 @@ ingest per backend, all in one run on the same machine state.
 Sample: ``--sample`` real embedding inputs (chunks and answer units as ``ingest.pipeline.texts_to_embed``
 makes them, a fixed random draw) embedded first by PyTorch in float32, the reference, then by each
 backend (``name`` or ``name:int8``) through ``Embedder.embed_documents`` (the ingest path: batches of
-``embedding.batch_size``, sorted by length): texts/s after a warm-up batch, and each vector's cosine to
+``embedding.batch_tokens``, sorted by token count): texts/s after a warm-up batch, and each vector's cosine to
 its float32 reference. Ingest: per backend in ``--ingest``, ``Ingestor.run`` of the whole corpus into a
 fresh Qdrant folder (model load and ONNX export check included, and also timed on their own).
 Prints one JSON object; ``--write-md`` writes the section of docs/PERFORMANCE.md.
@@ -75,7 +75,7 @@ def sample_run(settings, specs: list[str], size: int) -> dict[str, Any]:
         loaded = time.perf_counter()
         embedder = Embedder(settings.embedding_model_path, embedding_settings(settings.embedding, spec))
         load_s = time.perf_counter() - loaded
-        embedder.embed_documents(sample[: embedder.batch_size])  # warm-up
+        embedder.embed_documents(sample[:16])  # warm-up
         with CpuMonitor() as cpu:
             vectors = embedder.embed_documents(sample)
         row = {"load_s": round(load_s, 1), "seconds": cpu.result["wall_s"],

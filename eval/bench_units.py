@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         **timings,
         "ratio": round(timings["chunks_and_units"]["seconds"] / timings["chunks_only"]["seconds"], 2),
         "loadavg_1min": round(os.getloadavg()[0], 2),
-        "dtype": settings.embedding.dtype, "batch_size": settings.embedding.batch_size,
+        "dtype": settings.embedding.dtype, "batch_tokens": settings.embedding.batch_tokens,
     }, indent=1))
     return 0
 

@@ -151,14 +151,25 @@ def _record(meta: DocumentMeta, ordinal: int, span: ChunkSpan, section: str, tex
 def texts_to_embed(inputs: list[TitledText],
                    records: list[ChunkRecord]) -> tuple[list[TitledText], list[list[int]]]:
     """The chunks, then their units, each unit on its own under its chunk's title (a unit two
-    overlapping chunks share, once); and per chunk, the indexes of its units' texts."""
-    texts: dict[TitledText, int] = {item: k for k, item in enumerate(inputs)}
-    owners = []
-    for item, record in zip(inputs, records, strict=True):
-        keys = [TitledText(item.title, _unit_text(record, s, e) or record.text)
-                for s, e, _, _ in record.units]
-        owners.append([texts.setdefault(key, len(texts)) for key in keys])
-    return list(texts), owners
+    overlapping chunks share, once); and per chunk, the indexes of its units' texts.
+
+    A heading unit takes its chunk's vector: answers read headings as labels and never rank them,
+    and embedding them on their own was a tenth of the ingest's tokens (docs/PERFORMANCE.md)."""
+    texts = list(inputs)  # two equal chunks are still two entries: the caller counts on the chunks' places
+    known: dict[TitledText, int] = {}
+    for k, item in enumerate(inputs):
+        known.setdefault(item, k)
+
+    def place(key: TitledText) -> int:
+        if key not in known:
+            known[key] = len(texts)
+            texts.append(key)
+        return known[key]
+
+    owners = [[k if kind == "heading" else place(TitledText(item.title, _unit_text(record, s, e) or record.text))
+               for s, e, kind, _ in record.units]
+              for k, (item, record) in enumerate(zip(inputs, records, strict=True))]
+    return texts, owners
 
 
 def _unit_text(record: ChunkRecord, start: int, end: int) -> str:

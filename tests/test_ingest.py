@@ -32,7 +32,8 @@ def minilm_dir() -> Path:
 def minilm_settings():
     from assistant.settings import EmbeddingSettings
 
-    return EmbeddingSettings(model=str(minilm_dir()), batch_size=32)
+    # PyTorch: these test ingest's mechanics, and an export would be written beside the package's model.
+    return EmbeddingSettings(model=str(minilm_dir()), backend="torch", batch_tokens=4096)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +60,7 @@ def ingest_env(corpus: Path, data: Path) -> dict[str, str]:
     """`python -m ingest` in a child process on this corpus and index, with the small model."""
     env = dict(os.environ, SAMBRUK_CONFIG=str(data / "none.toml"), SAMBRUK_CORPUS_DIR=str(corpus),
                SAMBRUK_CATALOG_FILE=str(corpus / "catalog.toml"), SAMBRUK_QDRANT__PATH=str(data / "qdrant"),
-               SAMBRUK_EMBEDDING__MODEL=str(minilm_dir()))
+               SAMBRUK_EMBEDDING__MODEL=str(minilm_dir()), SAMBRUK_EMBEDDING__BACKEND="torch")
     env.pop("SAMBRUK_QDRANT__URL", None)
     return env
 
@@ -141,6 +142,7 @@ def test_broken_pdf_is_reported_and_the_rest_ingested(tmp_corpus, tmp_path, monk
     monkeypatch.setenv("SAMBRUK_CATALOG_FILE", str(settings.catalog_file))
     monkeypatch.setenv("SAMBRUK_QDRANT__PATH", str(settings.qdrant.path))
     monkeypatch.setenv("SAMBRUK_EMBEDDING__MODEL", str(minilm_dir()))
+    monkeypatch.setenv("SAMBRUK_EMBEDDING__BACKEND", "torch")
     monkeypatch.setenv("SAMBRUK_INGEST__MAX_TEXT_FILE_BYTES", "200000")  # the corpus' largest file is 164 kB
     assert main(["--json"]) == 1  # non-zero: something failed
     store = open_store(settings.qdrant)
@@ -362,3 +364,43 @@ def test_a_sentence_speaking_to_the_assistant_is_reported_and_never_evidence(ing
         answer = assistant.ask(request)
         assert "9999" not in answer.text
         assert all("9999" not in c.quote for c in answer.citations + answer.related)
+
+
+def test_batches_pack_texts_by_token_count_within_the_budget():
+    from ingest.embedding import token_batches
+
+    counts = [300, 12, 40, 12, 900, 41, 3000]
+    batches = token_batches(counts, budget=100)
+    assert sorted(i for b in batches for i in b) == list(range(len(counts)))  # each text once
+    assert batches[:2] == [[1, 3], [2, 5]]  # shortest first; 3 x 40 would pass the budget
+    for batch in batches:  # padded to its longest, a batch fits unless a text alone is over budget
+        assert len(batch) * max(counts[i] for i in batch) <= 100 or len(batch) == 1
+    assert [b for b in batches if len(b) == 1] == [[0], [4], [6]]
+
+
+def test_units_are_embedded_once_and_headings_take_their_chunks_vector():
+    """The texts to embed on the real corpus: every chunk at its own place first, then each distinct
+    (title, unit) once; a heading unit points at its own chunk's text."""
+    from ingest.catalog import document_meta, load_catalog
+    from ingest.loading import load_file
+    from ingest.pipeline import discover, fingerprint, prepare, texts_to_embed
+
+    settings = make_settings(Path("/nonexistent"))
+    catalog = load_catalog(settings.catalog_file)
+    rel = next(r for r in discover(settings.corpus_dir, settings.catalog_file) if "verksamhetsplan" in r)
+    loaded = load_file(settings.corpus_dir / rel)
+    doc = prepare(loaded, rel, document_meta(rel, "\n".join(loaded.pages), catalog),
+                  fingerprint(b"", None, settings), settings)
+    texts, owners = texts_to_embed(doc.inputs, doc.records)
+    assert texts[:len(doc.inputs)] == doc.inputs and len(set(texts[len(doc.inputs):])) == len(texts) - len(doc.inputs)
+    headings = 0
+    for k, (record, owned) in enumerate(zip(doc.records, owners, strict=True)):
+        assert len(owned) == len(record.units)
+        for (_, _, kind, _), index in zip(record.units, owned, strict=True):
+            if kind == "heading":
+                headings += 1
+                assert index == k
+            else:
+                assert index >= len(doc.inputs) or texts[index] == doc.inputs[k]  # a chunk that is one fragment
+                assert texts[index].title == doc.inputs[k].title
+    assert headings > 10
