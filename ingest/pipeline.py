@@ -100,10 +100,11 @@ def fingerprint(data: bytes, catalog_entry: dict | None, settings: IndexSettings
 
 
 def embedded_text_sha(item: TitledText, units: list[tuple[int, int, str, int]]) -> str:
-    """Names what a chunk's vectors were made from, its units' cuts too: equal hash, reusable vectors
-    (a segmenter that cuts the same text otherwise must not inherit the old unit vectors)."""
+    """Names what a chunk's vectors were made from, its units' cuts and the segmenter that reads them
+    too: equal hash, reusable vectors (another cut, or another reading of the same cut, must not inherit
+    the old unit vectors)."""
     cuts = ",".join(f"{start}:{end}" for start, end, _, _ in units)
-    return hashlib.sha256(f"{item.title}\n{item.text}\n{cuts}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{item.title}\n{item.text}\n{cuts}\n{SEGMENTER_VERSION}".encode("utf-8")).hexdigest()
 
 
 def prepare(loaded: LoadedFile, rel: str, meta: DocumentMeta, fp: str, settings: IndexSettings) -> PreparedDocument:

@@ -22,9 +22,10 @@ from ingest.cleaning import (
 )
 
 Kind = Literal["heading", "sentence", "item", "row", "fragment"]
-# Part of every file's ingest fingerprint: a new version re-reads every file, and re-embeds the chunks
-# whose unit cuts changed (ingest.pipeline.embedded_text_sha). Raise it whenever cuts or kinds change.
-VERSION = 2
+# Part of every file's ingest fingerprint and of every chunk's embedded-text hash: a new version re-reads
+# and re-embeds everything, since the same cuts may now read otherwise (ingest.pipeline.embedded_text_sha).
+# Raise it whenever cuts, kinds or the text a unit shows change.
+VERSION = 3  # 3: list items carry their nesting level; a second-level "o" bullet is no text
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,8 @@ class Span:
     start: int
     end: int
     kind: Kind
-    level: int = 0  # headings: 1 for "#" or "5", 2 for "##" or "5.6" ...; LABEL_LEVEL for plain labels
+    level: int = 0  # headings: 1 for "#" or "5", 2 for "##" or "5.6" ...; LABEL_LEVEL for plain labels;
+    # list items: their nesting (0 for a top-level item, 1 under it ...)
     line: int = 0  # index of the logical line (paragraph, item, row) the span belongs to
 
 
@@ -45,7 +47,7 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")
 # A line ending in two or more figures is a table row of a PDF's financial statement ("Medelantalet
 # anställda 2,5 1,8", "Summa kostnader 5 034 600 6 193 400"), not a label; one figure ("Budget 2023") is not.
 _FIGURES_TAIL = re.compile(r"(?:^|\s)-?\d[\d,.%-]*\s+-?\d[\d,.%-]*$")
-_LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|\d{1,2}[.)])\s+)+")
+_LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|o(?= [A-ZÅÄÖ])|\d{1,2}[.)])\s+)+")
 
 
 def segment(text: str) -> list[Span]:
@@ -86,6 +88,8 @@ def _lines(text: str) -> list[tuple[int, int, str, int, bool]]:
             blank = True
             continue
         kind, level = _classify(stripped)
+        if kind == "item":
+            level = _item_depth(raw)
         out.append((start, start + len(stripped), kind, level, blank))
         blank = False
     return out
@@ -107,12 +111,22 @@ def _classify(line: str) -> tuple[str, int]:
     return "text", 0
 
 
+def _item_depth(raw_line: str) -> int:
+    """A list item's nesting: 1 when indented or marked with a word processor's second-level bullet
+    ("o", "◦"; PDFs keep the glyph and lose the indent), 2 for its third-level "▪", else 0."""
+    line = raw_line.rstrip("\n")
+    glyph = line.lstrip()[:1]
+    indented = len(line) - len(line.lstrip()) >= 2
+    return 2 if glyph == "▪" else 1 if glyph in ("o", "◦") or indented else 0
+
+
 def _line_spans(text: str, start: int, end: int, kind: str, level: int, line: int) -> list[Span]:
     if kind in ("heading", "row"):
         return [Span(start, end, kind, level, line)]  # type: ignore[arg-type]
     pieces = sentences(text, start, end)
     first: Kind = "item" if kind == "item" else "sentence"
-    return [Span(s, e, first if i == 0 else "sentence", 0, line) for i, (s, e) in enumerate(pieces)]
+    return [Span(s, e, first if i == 0 else "sentence", level if i == 0 and kind == "item" else 0, line)
+            for i, (s, e) in enumerate(pieces)]
 
 
 def _labels(lines: list, lo: int, hi: int, followed_by_text: bool) -> list[Span]:

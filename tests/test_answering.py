@@ -198,6 +198,15 @@ def test_a_count_of_something_no_document_counts_is_refused(assistant):
     answer = ask(assistant, "Hur många besökare hade Sambruks webbplats under 2021?")
     assert answer.refused, answer.text
 
+@pytest.mark.slow
+def test_an_item_chosen_brings_its_nested_items(assistant):
+    answer = ask(assistant, "Hur går det med upphandlingen av verksamhetssystem för socialtjänsten enligt § 14?")
+    assert not answer.refused
+    # "• Upphandling Verksamhetssystem ..." / "STATUS:" / "o Rekrytering ...": the status is its sub-items
+    assert "Rekrytering till gemensam förvaltningsorganisation pågår" in answer.text, answer.text
+    assert not re.search(r"(^|\s)o Rekrytering", answer.text)  # the bullet glyph is not text
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 
@@ -228,6 +237,12 @@ def test_segment_respects_abbreviations_numbers_and_list_items():
     kinds = {plain(report[s.start:s.end]): s.kind for s in segment(report)}
     assert kinds["Medelantalet anställda 2,5 1,8"] == "row"  # two figures end it: a table row
     assert kinds["Not 2 Medelantalet anställda"] == "heading"
+    minutes = cleaned(MINUTES_2022)
+    items = {plain(minutes[s.start:s.end]): s.level for s in segment(minutes) if s.kind == "item"}
+    # A Word export's nesting survives as its bullet glyphs: "•" items, "o" items under them.
+    assert items["DCBD (gemensamt datacenter)"] == 0 and items["I drift och förvaltning sedan 2021."] == 1
+    nested = {plain(slides[s.start:s.end]): s.level for s in segment(slides) if s.kind == "item"}
+    assert nested["Samverka fram erbjödande, t.ex."] == 0 and nested["Kravbild?"] == 1  # indented "  -"
 
 
 # ---------------------------------------------------------------------------------------- grounding

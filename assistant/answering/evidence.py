@@ -220,8 +220,8 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
 
 def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
     """What the chosen units announce: the items under "... har fokuserat på:", the rest of a sentence
-    that a line break cut ("har uppgått till" / "2,5"), the rows under a table's header row, within the
-    answer's length budget plus ``announced_chars``."""
+    that a line break cut ("har uppgått till" / "2,5"), the rows under a table's header row, an item's
+    nested items, within the answer's length budget plus ``announced_chars``."""
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in list(chosen):
@@ -230,21 +230,35 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
         following = own[position + 1:]
         table = (unit.kind == "row" and (position == 0 or own[position - 1].kind != "row")
                  and bool(following) and following[0].kind == "row")
-        if not (table or _announces(unit)):
+        parent = unit.kind == "item" and _has_children(unit, following)
+        if not (table or parent or _announces(unit)):
             continue
         colon = unit.text.endswith(":")
         for after in following:
             if after.kind == "heading" or after in chosen or after in added or (table and after.kind != "row"):
                 break
+            if parent and after.kind == "item" and after.level <= unit.level:
+                break  # the next item of the same list: the parent's own items end here
             if length + len(after.text) > settings.max_chars + settings.announced_chars:
                 break
             added.append(after)
             length += len(after.text)
-            if table or _announces(after):
-                continue  # a table's rows, or a unit that is open itself, go on
+            if table or parent or _announces(after):
+                continue  # a table's rows, an item's sub-items, or a unit that is open itself, go on
             if not colon or after.kind == "sentence":
                 break  # the sentence is closed (after a colon, only a run of items or rows goes on)
     return added
+
+
+def _has_children(item: Unit, following: list[Unit]) -> bool:
+    """An item whose next item, before any heading, is nested under it ("DCBD (gemensamt datacenter)",
+    "STATUS:", "o I drift ..."): its sub-items say what it is about."""
+    for after in following:
+        if after.kind == "heading":
+            return False
+        if after.kind == "item":
+            return after.level > item.level
+    return False
 
 
 def _announces(unit: Unit) -> bool:
