@@ -313,7 +313,8 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
                     label, body = _label(unit.text), []
                 continue
             if unit.kind in ("item", "row"):
-                entries.append(Item(unit.text, unit.score, [unit], [p]))
+                if not unit.text.endswith("!"):  # "Sparar tid och pengar!": a slogan is no entry
+                    entries.append(Item(unit.text, unit.score, [unit], [p]))
             elif len(unit.text) >= settings.min_unit_chars:
                 body.append(unit)
     if not entries:
@@ -338,14 +339,14 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
 
 def _names_its_subject(label: str, body: list[Unit]) -> bool:
     """A section about a thing ("Egil" -> "Egil är en ..."; "... aktivitetsansvaret – UKA" -> "UKAs
-    syfte ..."), not a topic ("Förvaltning av digitala tjänster"): its first sentences open with its
+    syfte ..."), not a topic ("Förvaltning av digitala tjänster"): its first two sentences mention its
     name, the heading's first word or one of its capitalised words (the association's own name is
     no such name). Only such sections are entries."""
     words = [w.strip("–-:,.()") for w in label.split()]
     names = {_fold(w) for i, w in enumerate(words) if (i == 0 or w[:1].isupper())
              and (len(w) >= 3 or (len(w) == 2 and w.isupper()))}  # "AI nätverket": an acronym names
     names = {n for n in names if not n.startswith(_fold(HOME_ORGANISATION))}
-    opening = [_fold(" ".join(u.text.split()[:4])) for u in body[:2]]
+    opening = [_fold(u.text) for u in body[:2]]  # anywhere in them: a history may name it last
     return any(name in said for name in names for said in opening)
 
 
