@@ -36,6 +36,7 @@ GRID: dict[str, list[float | int]] = {
     "max_units": [1, 2, 3, 4, 5],
     "max_chars": [250, 350, 450, 600],
     "announced_chars": [0, 100, 200, 300, 500],
+    "lead_context_chars": [0, 60, 80, 100, 150],
 }
 
 

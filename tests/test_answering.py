@@ -217,6 +217,25 @@ def test_an_item_chosen_brings_its_nested_items(assistant):
     assert not re.search(r"(^|\s)o Rekrytering", answer.text)  # the bullet glyph is not text
 
 
+def test_a_short_lead_is_continued_by_its_next_sentence_within_the_budget():
+    from assistant.answering.evidence import Unit, _continued
+    from assistant.settings import AnswerSettings
+
+    texts = ["Så här går det till.", "Först installeras Ubuntu på datorn och sedan låses den.", "Rubrik",
+             "En mening som är lång nog att stå på egen hand och som säger allt som frågan gäller här."]
+    kinds = ["sentence", "sentence", "heading", "sentence"]
+    units, at = [], 0
+    for k, (text, kind) in enumerate(zip(texts, kinds, strict=True)):
+        units.append(Unit(0, k, at, at + len(text), kind, 0, 0.5, text))
+        at += len(text) + 1
+    settings = AnswerSettings()
+    assert _continued([units[0]], units, settings) == [units[1]]  # short: the next sentence says it
+    assert _continued([units[3]], units, settings) == []  # long enough on its own
+    assert _continued([units[1]], units, settings) == []  # a heading is no continuation
+    assert _continued([units[0]], units, settings.model_copy(update={"max_chars": 40})) == []  # no room
+    assert _continued([units[0]], units, settings.model_copy(update={"lead_context_chars": 0})) == []
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 

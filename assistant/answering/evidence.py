@@ -142,6 +142,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings)
     chosen += _announced(chosen, units, settings)
+    chosen += _continued(chosen, units, settings)
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
@@ -259,6 +260,20 @@ def _has_children(item: Unit, following: list[Unit]) -> bool:
         if after.kind == "item":
             return after.level > item.level
     return False
+
+
+def _continued(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The sentence after a short leading one, in its passage, when the answer has room for it."""
+    if not chosen or len(chosen[0].text) >= settings.lead_context_chars:
+        return []
+    lead = chosen[0]
+    own = [u for u in units if u.passage == lead.passage]
+    after = own[own.index(lead) + 1:own.index(lead) + 2]
+    length = sum(len(u.text) for u in chosen)
+    if after and after[0].kind == "sentence" and after[0] not in chosen \
+            and length + len(after[0].text) <= settings.max_chars:
+        return after
+    return []
 
 
 def _announces(unit: Unit) -> bool:
