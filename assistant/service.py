@@ -19,7 +19,7 @@ import httpx
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
-from assistant.answering.draft import draft_reply
+from assistant.answering.draft import draft_reply, merge_sources
 from assistant.answering.evidence import concerns, select, similarity_floor
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
@@ -215,6 +215,7 @@ class Assistant:
             text, citations = finalize(text, passages)
             related = []
         if request.mode == "draft":
+            text, citations = merge_sources(text, citations)
             text = draft_reply(text, citations, refused=refused)
         yield Answer(
             text=text, citations=citations, refused=refused, related=related, backend=backend_name,

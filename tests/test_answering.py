@@ -342,6 +342,20 @@ def test_draft_answers_first_in_paragraphs_with_a_numbered_source_list(members):
     assert ">" not in draft and "Källa " not in draft
 
 
+def test_two_passages_of_one_section_are_one_source_of_a_draft(members):
+    from assistant.answering.draft import merge_sources
+
+    twin = members[0].model_copy(update={"start": members[0].end + 10, "end": members[0].end + 40})
+    answer, citations = finalize("Enligt Informationsträff: 152 kommuner [3].\n"
+                                 "Enligt 2011: 95 medlemmar [1] och 94 kommuner [4][1].", [*members, twin])
+    assert len(citations) == 3  # the 2011 section is cited through two passages
+    text, merged = merge_sources(answer, citations)
+    assert [c.n for c in merged] == [1, 2] and merged[1].start == citations[1].start
+    assert text == "Enligt Informationsträff: 152 kommuner [1].\nEnligt 2011: 95 medlemmar [2] och 94 kommuner [2]."
+    sources = draft_reply(text, merged, refused=False).split("Källor:\n")[1].splitlines()
+    assert len(sources) == len(set(s.split(". ", 1)[1] for s in sources)) == 2
+
+
 def test_a_list_answer_becomes_one_sentence_in_a_draft():
     text = "Enligt Plan 2026 och Rapport 2021:\n- Egil [1][2]\n- Inclubit [1]\n- UKAA / UKA [1][2]"
     assert paragraphs(text) == "Enligt Plan 2026 och Rapport 2021: Egil [1][2], Inclubit [1] och UKAA / UKA [1][2]."

@@ -2,7 +2,8 @@
 
 The answer comes first, right after the greeting, in plain paragraphs (a list becomes one sentence);
 its [n] markers point into a numbered source list at the end that names each document, its
-innermost section and its date, never a "Källa n" label or a "a > b" section path.
+innermost section and its date, never a "Källa n" label or a "a > b" section path, and each such
+source once (two passages of one section are one source).
 """
 
 from __future__ import annotations
@@ -21,6 +22,21 @@ _THANKS = "Tack för din fråga till Föreningen Sambruk. Hör gärna av dig om 
 _CLOSING = "Med vänliga hälsningar,\nFöreningen Sambruk"
 _INTRO = re.compile(r"^(Enligt .+?):\s*$")
 _ITEM = re.compile(r"^- (.+?)((?:\s*\[\d+\])*)$")
+
+
+def merge_sources(answer_text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
+    """One source per line of the source list: two passages of one section (same title, section, page
+    and date) become one source, numbered in order of first use, and the markers follow."""
+    kept: dict[str, Citation] = {}
+    number: dict[int, int] = {}
+    for citation in citations:
+        key = source_line(citation.model_copy(update={"n": 0}))
+        if key not in kept:
+            kept[key] = citation.model_copy(update={"n": len(kept) + 1})
+        number[citation.n] = kept[key].n
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{number.get(int(m.group(1)), int(m.group(1)))}]", answer_text)
+    text = re.sub(r"(\[\d+\])(?:\s*\1)+", r"\1", text)  # "[3][3]": once
+    return text, list(kept.values())
 
 
 def draft_reply(answer_text: str, citations: list[Citation], *, refused: bool) -> str:
