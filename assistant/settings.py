@@ -73,7 +73,7 @@ class AnswerSettings(BaseModel):
     # kept). Tried and dropped: maximal marginal relevance among the units (any weight > 0 cost dev 0.01+)
     announced_chars: int = 300
     # A leading sentence shorter than this is continued by the next sentence of its passage, within
-    # max_chars: a short lead ("X står för ...", "Man installerar ...") rarely says all (2026-12-01, dev:
+    # max_chars: a short lead sentence rarely says all that its paragraph says (2026-12-01, dev:
     # 60 +0, 80 accuracy +0.024 with answer_chars_p50 unchanged, 100 or 150 the same accuracy, p50 +27;
     # always: +0.035, p50 +47). 0 turns it off.
     lead_context_chars: int = 80

@@ -252,8 +252,8 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
 
 
 def _has_children(item: Unit, following: list[Unit]) -> bool:
-    """An item whose next item, before any heading, is nested under it ("DCBD (gemensamt datacenter)",
-    "STATUS:", "o I drift ..."): its sub-items say what it is about."""
+    """An item whose next item, before any heading, is nested under it (a "•" project, a "Status:" line,
+    then its "o" points): its sub-items say what it is about."""
     for after in following:
         if after.kind == "heading":
             return False
@@ -328,7 +328,7 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
                     label, body = _label(unit.text), []
                 continue
             if unit.kind in ("item", "row"):
-                if not unit.text.endswith("!"):  # "Sparar tid och pengar!": a slogan is no entry
+                if not unit.text.endswith("!"):  # an exclamation is a slogan, no entry
                     entries.append(Item(unit.text, unit.score, [unit], [p]))
             elif len(unit.text) >= settings.min_unit_chars:
                 body.append(unit)
