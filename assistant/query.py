@@ -25,7 +25,7 @@ _QUANTITY = re.compile(
     r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|how many|how much|"
     r"how large|how big|how long|number of|what year|which year)\b|"
     # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?"); in
-    # "what did she point out when the budget was handled" it only says which occasion.
+    # "what did he say when the plan was presented" it only says which occasion.
     r"(?:^|[,;]\s*|\b(?:and|och|by|since|sedan|until|till)\s+)(?:när|when)\b", re.IGNORECASE,
 )
 _LIST = re.compile(
@@ -34,7 +34,7 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")
-# "Hur många anställda ...": the word a count is asked of (Swedish: it is matched against Swedish stems).
+# "Hur många X ...": the word a count is asked of (Swedish: it is matched against Swedish stems).
 _COUNTED = re.compile(r"\bhur många\s+([^\W\d_][\w-]*)", re.IGNORECASE)
 
 
@@ -68,7 +68,7 @@ def asks_quantity(question: str) -> bool:
 
 
 def counted(question: str) -> str | None:
-    """What a Swedish "how many" question counts: "anställda" in "Hur många anställda hade Sambruk?"."""
+    """What a Swedish "how many" question counts: "deltagare" in "Hur många deltagare hade mötet?"."""
     match = _COUNTED.search(question)
     return match.group(1) if match else None
 
@@ -81,7 +81,7 @@ def asks_list(question: str) -> bool:
 def names_in(question: str) -> list[str]:
     """Proper names the question asks about: capitalised words after the first, and acronyms."""
     words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)]
-    # In a compound of a name and a common noun ("SVADA-projektet", "Teckal-undantaget") the name is
+    # In a compound of a name and a common noun ("ABC-projektet", "XYZ-avtalet") the name is
     # the part before the hyphen.
     words = [re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w) for w in words]
     return [w for i, w in enumerate(words)

@@ -119,7 +119,7 @@ class Assistant:
         passages = self._search_for(request, query, filters)
         if query == request.question and not _close_enough(passages, request.question, self.settings):
             # Asked in a conversation, a question whose own words find nothing close enough to answer
-            # ("What is the target number of resources, and by when?") is read with the conversation.
+            # (a second question about the same subject that names it nowhere) is read with the conversation.
             if (context := contextualize(request.question, request.history, always=True)) != query:
                 passages = self._search_for(request, context, filters)
         return passages

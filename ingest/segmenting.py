@@ -44,8 +44,8 @@ LABEL_LEVEL = 9
 _LABEL_MAX_CHARS = 60
 _TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")
-# A line ending in two or more figures is a table row of a PDF's financial statement ("Medelantalet
-# anställda 2,5 1,8", "Summa kostnader 5 034 600 6 193 400"), not a label; one figure ("Budget 2023") is not.
+# A line ending in two or more figures is a table row of a PDF's financial statement ("Summa kostnader
+# 5 034 600 6 193 400": this year and last), not a label; one figure ("Plan 2023") is not.
 _FIGURES_TAIL = re.compile(r"(?:^|\s)-?\d[\d,.%-]*\s+-?\d[\d,.%-]*$")
 _LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|o(?= [A-ZÅÄÖ])|\d{1,2}[.)])\s+)+")
 

@@ -119,7 +119,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if best < floor:
         return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {floor}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
-    # "budget 2030" is not answered by a 2030 goal of another topic.
+    # a question about one topic in year Y is not answered by a year-Y goal of another topic.
     missing = [a for a in _anchors(question)
                if not any(_holds(u, a, passages) and u.score >= best - settings.anchor_margin
                           for u in content)]
@@ -300,7 +300,7 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage]) -> bool:
 
 def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
     """A unit with a figure is about what the question counts when it, or its section, holds the
-    counted word's stem ("anställda" in "Medelantalet anställda 2,5"; compounds too: "medlemskommuner")."""
+    counted word's stem (the row label of a table line; compounds too: "medlemskommuner")."""
     stem = analyze(noun)
     return not stem or _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
 
@@ -388,8 +388,8 @@ def concerns(question: str, organisation: str) -> bool:
 
 
 def _mentions(folded_text: str, name: str) -> bool:
-    """A name in a casefolded text, inflected too: "Sambruks", "e-nämnden" for "e-nämnd"; a hyphen and a
-    space join its parts alike ("XR-baserad", "XR baserad")."""
+    """A name in a casefolded text, inflected too: "Sambruks", "IT-rådet" for "IT-råd"; a hyphen and a
+    space join its parts alike ("AB-baserad", "AB baserad")."""
     folded = _fold(name).replace("-", " ")
     return folded[:max(4, len(folded) - 2)] in folded_text.replace("-", " ")
 
