@@ -155,7 +155,7 @@ def texts_to_embed(inputs: list[TitledText],
     overlapping chunks share, once); and per chunk, the indexes of its units' texts.
 
     A heading unit takes its chunk's vector: answers read headings as labels and never rank them,
-    and embedding them on their own was a tenth of the ingest's tokens (docs/PERFORMANCE.md)."""
+    and embedding them on their own cost a sixth of the ingest's time (docs/PERFORMANCE.md)."""
     texts = list(inputs)  # two equal chunks are still two entries: the caller counts on the chunks' places
     known: dict[TitledText, int] = {}
     for k, item in enumerate(inputs):
