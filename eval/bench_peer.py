@@ -94,15 +94,8 @@ def build_assistant_side(data_dir: Path) -> dict[str, Any]:
         "model_load_s": round(model_load_s, 2), "ingest_s": round(report.seconds, 1),
         "chunks": report.total_chunks, "chunks_embedded": report.chunks_embedded,
         "chunks_per_s": round(report.chunks_written / report.seconds, 2) if report.chunks_written else None,
-        "ingest_cpu": monitor.result, "embedding_dtype": _embedder_dtype(embedder),
+        "ingest_cpu": monitor.result, "embedding_runtime": settings.embedding.backend,
     }
-
-
-def _embedder_dtype(embedder: Any) -> str:
-    try:
-        return str(next(embedder._model.parameters()).dtype).replace("torch.", "")
-    except Exception:  # only informative
-        return "unknown"
 
 
 # -- the peer, rebuilt with its own calls ----------------------------------------------------------------
@@ -322,7 +315,7 @@ def render_markdown(out: dict[str, Any]) -> str:
         f"| {sp['mrr_at_10']:.3f} (top 10) |",
         f"| ingest, fresh, model load excluded | {fmt(a['ingest_s'])} s ({a['chunks']} chunks, {fmt(a['chunks_per_s'], 2)} chunks/s) "
         f"| {fmt(p['ingest_s'])} s ({p['chunks']} chunks, {fmt(p['chunks_per_s'], 2)} chunks/s) |",
-        f"| model load | {fmt(a['model_load_s'], 1)} s ({a['embedding_dtype']}) | {fmt(p['model_load_s'], 1)} s (float32) |",
+        f"| model load | {fmt(a['model_load_s'], 1)} s ({a['embedding_runtime']}) | {fmt(p['model_load_s'], 1)} s (float32) |",
         f"| query latency p50 / p95 ({agg['timed_questions']} questions, interleaved) | "
         f"{fmt(sa['retrieval_p50_ms'])} / {fmt(sa['retrieval_p95_ms'])} ms (`Assistant.retrieve`) | "
         f"{fmt(sp['retrieval_p50_ms'])} / {fmt(sp['retrieval_p95_ms'])} ms (`QueryFusionRetriever.retrieve`) |",
