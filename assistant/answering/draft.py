@@ -30,7 +30,7 @@ def merge_sources(answer_text: str, citations: list[Citation]) -> tuple[str, lis
     kept: dict[str, Citation] = {}
     number: dict[int, int] = {}
     for citation in citations:
-        key = source_line(citation.model_copy(update={"n": 0}))
+        key = _source(citation)
         if key not in kept:
             kept[key] = citation.model_copy(update={"n": len(kept) + 1})
         number[citation.n] = kept[key].n
@@ -77,6 +77,10 @@ def paragraphs(answer_text: str) -> str:
 
 def source_line(citation: Citation) -> str:
     """"1. Sambruk verksamhetsplan 2026, Egil, s. 4, 2026": title, innermost section, page, date."""
+    return f"{citation.n}. {_source(citation)}"
+
+
+def _source(citation: Citation) -> str:
     details = [citation.title]
     section = citation.section.split(" > ")[-1].strip()
     if section and section not in citation.title:
@@ -85,4 +89,4 @@ def source_line(citation: Citation) -> str:
         details.append(f"s. {citation.page}")
     if citation.date and citation.date not in citation.title:
         details.append(citation.date)
-    return f"{citation.n}. " + ", ".join(details)
+    return ", ".join(details)

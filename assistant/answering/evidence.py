@@ -268,7 +268,8 @@ def _continued(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
         return []
     lead = chosen[0]
     own = [u for u in units if u.passage == lead.passage]
-    after = own[own.index(lead) + 1:own.index(lead) + 2]
+    position = own.index(lead)
+    after = own[position + 1:position + 2]
     length = sum(len(u.text) for u in chosen)
     if after and after[0].kind == "sentence" and after[0] not in chosen \
             and length + len(after[0].text) <= settings.max_chars:
