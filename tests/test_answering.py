@@ -209,6 +209,22 @@ def test_a_count_of_something_no_document_counts_is_refused(assistant):
     assert answer.refused, answer.text
 
 @pytest.mark.slow
+def test_a_figure_must_be_about_the_name_asked(assistant):
+    # The 2011 report counts followers on one platform: no answer for another, one for that one.
+    assert ask(assistant, "Hur många följare har Sambruk på Youtube?").refused
+    answer = ask(assistant, "How many followers did Sambruk have on Twitter in 2011?")
+    assert not answer.refused and "300" in answer.text, answer.text
+
+
+@pytest.mark.slow
+def test_a_name_in_the_heading_a_figure_stands_under_answers_for_it(assistant):
+    # "Biblix för folkbiblioteken" / ... "sänka förvaltningsandelen under 2026 med 10 öre": the sentence
+    # does not name the service, its section does.
+    answer = ask(assistant, "Hur mycket lägre blir förvaltningsandelen för Biblix 2026?")
+    assert not answer.refused and "10 öre" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_an_item_chosen_brings_its_nested_items(assistant):
     answer = ask(assistant, "Hur går det med upphandlingen av verksamhetssystem för socialtjänsten enligt § 14?")
     assert not answer.refused

@@ -45,6 +45,7 @@ class Unit:
     level: int
     score: float  # cosine to the question
     text: str  # as an answer shows it
+    context: str = ""  # the headings it stands under: what it is about
 
 
 @dataclass
@@ -91,8 +92,8 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
-                 score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text)
-            for (p, k, lo, hi, kind, level, score, text, _), own in zip(spans, stems, strict=True)]
+                 score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text, context)
+            for (p, k, lo, hi, kind, level, score, text, context), own in zip(spans, stems, strict=True)]
 
 
 def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
@@ -121,7 +122,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     # A year, name or item the question asks about must be in a unit that is about the question too:
     # a question about one topic in year Y is not answered by a year-Y goal of another topic.
     missing = [a for a in _anchors(question)
-               if not any(_holds(u, a, passages) and u.score >= best - settings.anchor_margin
+               if not any(_holds(u, a, passages, around=True) and u.score >= best - settings.anchor_margin
                           for u in content)]
     if missing:
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
@@ -129,13 +130,15 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
-    if asks_quantity(question) and not any(_DIGIT.search(u.text) and u.score >= best - settings.figure_margin
-                                           for u in content):
-        return Evidence("refusal", best=best, reason="a figure is asked for and no unit close to it has one")
-    if (noun := counted(question)) and not any(
-            _DIGIT.search(u.text) and _counts(u, noun, passages) and u.score >= best - settings.figure_margin
-            for u in content):
-        return Evidence("refusal", best=best, reason=f"no figure close to the question counts {noun!r}")
+    # A figure asked for must be in a unit close to the question that is about what it names and
+    # counts: a count of one platform's followers does not answer for another platform.
+    names, noun = names_in(question), counted(question)
+    if (asks_quantity(question) or noun) and not any(
+            _DIGIT.search(u.text) and u.score >= best - settings.figure_margin
+            and all(_holds(u, n, passages, around=True) for n in names)
+            and (noun is None or _counts(u, noun, passages)) for u in content):
+        about = [*names, *([noun] if noun else [])]
+        return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
@@ -289,13 +292,19 @@ def _anchors(question: str) -> list[str]:
     return [str(y) for y in years_mentioned(question)] + names_in(question) + _SECTION_MARK.findall(question)
 
 
-def _holds(unit: Unit, anchor: str, passages: list[Passage]) -> bool:
+def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = False) -> bool:
     """A unit mentions an anchor in its text, or its document's title or date does ("2021" for the
-    annual report 2021); a name matches inflected ("Sambruks")."""
+    annual report 2021); a name matches inflected ("Sambruks"). With ``around``, its paragraph and the
+    headings it stands under count too: a unit of the section "X", or the sentence after one naming X,
+    is about X, though only a unit that names X shows it in an answer."""
     passage = passages[unit.passage]
     if anchor.startswith("§"):  # an item is held by the passages of that item
         return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
+    if around:
+        text = passage.text
+        end = text.find("\n", unit.end)
+        said += _fold(f" {text[text.rfind(chr(10), 0, unit.start) + 1:end if end >= 0 else len(text)]} {unit.context}")
     return anchor in said if anchor.isdigit() else _mentions(said, anchor)
 
 
