@@ -30,7 +30,7 @@ _QUANTITY = re.compile(
 )
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
-    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?\w+s\b",
+    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?(?!(?:is|was|does|has)\b)\w+s\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")

@@ -323,13 +323,17 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
 
 
 def test_question_grammar_names_counts_and_dates():
-    from assistant.query import asks_quantity, counted, names_in
+    from assistant.query import asks_list, asks_quantity, counted, names_in
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
     assert asks_quantity("När startar projektet?") and asks_quantity("What is the target, and by when?")
     assert not asks_quantity("What did she point out when the 2023 budget was handled?")
+    # "which" + a plural noun asks for several things; a verb ending in s ("was", "does") is no plural
+    assert asks_list("Which services does the plan describe?") and asks_list("What projects were started?")
+    assert not asks_list("Which prize was the project given?") and not asks_list("What figure does it show?")
+
 
 def test_refusal_is_recognised_in_either_language():
     assert is_refusal(REFUSAL["sv"]) and is_refusal(REFUSAL["en"])
