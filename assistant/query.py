@@ -78,6 +78,14 @@ def asks_list(question: str) -> bool:
     return bool(_LIST.search(question))
 
 
+_NAME = re.compile(r"\b(vem|vilken|vilket|who|whom|which)\b", re.IGNORECASE)
+
+
+def asks_name(question: str) -> bool:
+    """"Vem ...", "Vilket system ...", "Who ...": the answer names one thing (not a list, not a figure)."""
+    return bool(_NAME.search(question)) and not asks_list(question) and not asks_quantity(question)
+
+
 def names_in(question: str) -> list[str]:
     """Proper names the question asks about: capitalised words after the first, and acronyms."""
     words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)]

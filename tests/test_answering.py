@@ -245,11 +245,24 @@ def test_a_short_lead_is_continued_by_its_next_sentence_within_the_budget():
         units.append(Unit(0, k, at, at + len(text), kind, 0, 0.5, text))
         at += len(text) + 1
     settings = AnswerSettings()
-    assert _continued([units[0]], units, settings) == [units[1]]  # short: the next sentence says it
-    assert _continued([units[3]], units, settings) == []  # long enough on its own
-    assert _continued([units[1]], units, settings) == []  # a heading is no continuation
-    assert _continued([units[0]], units, settings.model_copy(update={"max_chars": 40})) == []  # no room
-    assert _continued([units[0]], units, settings.model_copy(update={"lead_context_chars": 0})) == []
+    assert _continued("", [units[0]], units, settings) == [units[1]]  # short: the next sentence says it
+    assert _continued("", [units[3]], units, settings) == []  # long enough on its own
+    assert _continued("", [units[1]], units, settings) == []  # a heading is no continuation
+    assert _continued("", [units[0]], units, settings.model_copy(update={"max_chars": 40})) == []  # no room
+    assert _continued("", [units[0]], units, settings.model_copy(update={"lead_context_chars": 0})) == []
+
+
+def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
+    from assistant.answering.evidence import Unit, _continued
+    from assistant.settings import AnswerSettings
+
+    lead = "Kommunen har under våren valt ett nytt system för utbildningar, kurser och event i organisationen."
+    texts = [lead, "Vinnande anbud blev Moodle från Acme."]
+    units = [Unit(0, 0, 0, len(lead), "sentence", 0, 0.9, lead),
+             Unit(0, 1, len(lead) + 1, len(lead) + 1 + len(texts[1]), "sentence", 0, 0.5, texts[1])]
+    settings = AnswerSettings()
+    assert _continued("Vilket system valde kommunen?", [units[0]], units, settings) == [units[1]]
+    assert _continued("Varför valde kommunen ett system?", [units[0]], units, settings) == []  # no name asked
 
 
 def test_list_entries_naming_one_thing_merge():

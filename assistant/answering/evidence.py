@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import asks_list, asks_quantity, counted, names_in, wants_latest, years_mentioned
+from assistant.query import asks_list, asks_name, asks_quantity, counted, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
@@ -145,7 +145,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings)
     chosen += _announced(chosen, units, settings)
-    chosen += _continued(chosen, units, settings)
+    chosen += _continued(question, chosen, units, settings)
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
@@ -265,11 +265,16 @@ def _has_children(item: Unit, following: list[Unit]) -> bool:
     return False
 
 
-def _continued(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
-    """The sentence after a short leading one, in its passage, when the answer has room for it."""
-    if not chosen or len(chosen[0].text) >= settings.lead_context_chars:
+def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The sentence after a leading one that cannot be all of the answer, in its passage, when the answer
+    has room for it: a short lead, or the lead of a "which / who" answer that names nothing the question
+    did not (it restates the question; the name tends to follow)."""
+    if not chosen:
         return []
     lead = chosen[0]
+    unnamed = asks_name(question) and not any(_new_names(u, question) for u in chosen)
+    if len(lead.text) >= settings.lead_context_chars and not unnamed:
+        return []
     own = [u for u in units if u.passage == lead.passage]
     position = own.index(lead)
     after = own[position + 1:position + 2]
@@ -278,6 +283,12 @@ def _continued(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
             and length + len(after[0].text) <= settings.max_chars:
         return after
     return []
+
+
+def _new_names(unit: Unit, question: str) -> list[str]:
+    """Names in a unit that the question does not hold."""
+    asked = _fold(question)
+    return [n for n in names_in(unit.text) if not _mentions(asked, n)]
 
 
 def _announces(unit: Unit) -> bool:
