@@ -265,6 +265,22 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     assert _continued("Varför valde kommunen ett system?", [units[0]], units, settings) == []  # no name asked
 
 
+def test_a_how_question_hears_the_rest_of_its_leads_paragraph():
+    from types import SimpleNamespace
+
+    from assistant.answering.evidence import Unit, _paragraph_after
+    from assistant.query import asks_how
+
+    text = "Först anmäls intresset. Sedan bereds frågan. Till sist beslutar nämnden.\nEn annan sak."
+    spans = [(0, 23), (24, 44), (45, 72), (73, 86)]
+    units = [Unit(0, k, a, b, "sentence", 0, 0.5, text[a:b]) for k, (a, b) in enumerate(spans)]
+    passages = [SimpleNamespace(text=text)]
+    assert _paragraph_after(units[0], units, passages) == units[1:3]  # not past the line break
+    assert asks_how("Hur går det till att starta en samverkan?") and asks_how("How do members pay?")
+    assert not asks_how("Hur har antalet medlemmar utvecklats?")  # how it went: no course of action
+    assert not asks_how("Hur många medlemmar finns?")  # a figure
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 
