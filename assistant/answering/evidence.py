@@ -4,11 +4,12 @@ Every unit (sentence, list item, table row, slide fragment; see ``ingest.segment
 cosine to the question, computed by retrieval with the query vector it already had. Selection adds
 only structure that holds for any question: a list question is answered by the items or child
 headings that fit it, each once, newest document first; a "how many / when" question by a unit that
-holds a figure about what it names; a "how do ..." question by its lead's paragraph, in order; a second
-document that fits nearly as well as the best one is heard too. The
-refusal is decided by signals that do not depend on wording: the best unit's cosine, and whether the
-evidence holds the names and years the question asks about. Every cut-off is a setting
-(``AnswerSettings``), chosen on the dev split. Pure functions; no model call.
+holds a figure about what it names; a "how do ..." question by its lead's paragraph, in order; a
+"which / who" answer goes on until it names something the question did not; a second document that
+fits nearly as well as the best one is heard too. The refusal is decided by signals that do not depend
+on wording: the best unit's cosine, and whether the evidence holds the names and years the question
+asks about. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split. Pure functions;
+no model call.
 """
 
 from __future__ import annotations
