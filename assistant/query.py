@@ -89,11 +89,17 @@ def asks_how(question: str) -> bool:
 
 
 _NAME = re.compile(r"\b(vem|vilken|vilket|who|whom|which)\b", re.IGNORECASE)
+_WHO = re.compile(r"\b(vem|vems|who|whom|whose)\b", re.IGNORECASE)
 
 
 def asks_name(question: str) -> bool:
     """"Vem ...", "Vilket system ...", "Who ...": the answer names one thing (not a list, not a figure)."""
     return bool(_NAME.search(question)) and not asks_list(question) and not asks_quantity(question)
+
+
+def asks_who(question: str) -> bool:
+    """"Vem ...", "Who ...": the answer names a person or an organisation."""
+    return bool(_WHO.search(question))
 
 
 def names_in(question: str) -> list[str]:

@@ -225,6 +225,14 @@ def test_a_name_in_the_heading_a_figure_stands_under_answers_for_it(assistant):
 
 
 @pytest.mark.slow
+def test_a_who_question_whose_evidence_names_no_one_is_refused(assistant):
+    # The 2026 plan says much about the board and names no chair; the 2011 report names its board.
+    assert ask(assistant, "Who is the chair of Sambruk's board in 2026?").refused
+    answer = ask(assistant, "Who was the chair of Sambruk's board in 2011?")
+    assert not answer.refused and "Ordförande" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_an_item_chosen_brings_its_nested_items(assistant):
     answer = ask(assistant, "Hur går det med upphandlingen av verksamhetssystem för socialtjänsten enligt § 14?")
     assert not answer.refused
@@ -269,7 +277,7 @@ def test_a_how_question_hears_the_rest_of_its_leads_paragraph():
     from types import SimpleNamespace
 
     from assistant.answering.evidence import Unit, _paragraph_after
-    from assistant.query import asks_how
+    from assistant.query import asks_how, asks_who
 
     text = "Först anmäls intresset. Sedan bereds frågan. Till sist beslutar nämnden.\nEn annan sak."
     spans = [(0, 23), (24, 44), (45, 72), (73, 86)]
@@ -279,6 +287,7 @@ def test_a_how_question_hears_the_rest_of_its_leads_paragraph():
     assert asks_how("Hur går det till att starta en samverkan?") and asks_how("How do members pay?")
     assert not asks_how("Hur har antalet medlemmar utvecklats?")  # how it went: no course of action
     assert not asks_how("Hur många medlemmar finns?")  # a figure
+    assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
 
 
 def test_list_entries_naming_one_thing_merge():

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import asks_how, asks_list, asks_name, asks_quantity, counted, names_in, wants_latest, years_mentioned
+from assistant.query import asks_how, asks_list, asks_name, asks_who, asks_quantity, counted, names_in, wants_latest, years_mentioned
 from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
@@ -148,6 +148,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen = _sentences(question, content, passages, settings)
     chosen += _announced(chosen, units, settings)
     chosen += _continued(question, chosen, units, settings)
+    if asks_who(question) and not any(_new_names(u, question) for u in chosen):
+        return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
