@@ -301,9 +301,9 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
 
 
 def _new_names(unit: Unit, question: str) -> list[str]:
-    """Names in a unit that the question does not hold."""
+    """Names in a unit that the question does not hold (two letters, "IT", "AI", name no one)."""
     asked = _fold(question)
-    return [n for n in names_in(unit.text) if not _mentions(asked, n)]
+    return [n for n in names_in(unit.text) if len(n) >= 3 and not _mentions(asked, n)]
 
 
 def _announces(unit: Unit) -> bool:
