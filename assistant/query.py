@@ -78,16 +78,6 @@ def asks_list(question: str) -> bool:
     return bool(_LIST.search(question))
 
 
-# "Hur går / ska / kan ...", "How do / should ...": present or modal; "hur har ... utvecklats" and "how
-# did ..." ask how something went, which a course of action does not answer.
-_HOW = re.compile(r"^\W*(hur|how)\b(?!\s+(?:har|hade|has|have|had|did|was|were)\b)", re.IGNORECASE)
-
-
-def asks_how(question: str) -> bool:
-    """"Hur går det till ...", "How do ...": the answer is a course of action, told in sequence."""
-    return bool(_HOW.search(question)) and not asks_quantity(question)
-
-
 _NAME = re.compile(r"\b(vem|vilken|vilket|who|whom|which)\b", re.IGNORECASE)
 _WHO = re.compile(r"\b(vem|vems|who|whom|whose)\b", re.IGNORECASE)
 

@@ -273,23 +273,6 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     assert _continued("Varför valde kommunen ett system?", [units[0]], units, settings) == []  # no name asked
 
 
-def test_a_how_question_hears_the_rest_of_its_leads_paragraph():
-    from types import SimpleNamespace
-
-    from assistant.answering.evidence import Unit, _paragraph_after
-    from assistant.query import asks_how, asks_who
-
-    text = "Först anmäls intresset. Sedan bereds frågan. Till sist beslutar nämnden.\nEn annan sak."
-    spans = [(0, 23), (24, 44), (45, 72), (73, 86)]
-    units = [Unit(0, k, a, b, "sentence", 0, 0.5, text[a:b]) for k, (a, b) in enumerate(spans)]
-    passages = [SimpleNamespace(text=text)]
-    assert _paragraph_after(units[0], units, passages) == units[1:3]  # not past the line break
-    assert asks_how("Hur går det till att starta en samverkan?") and asks_how("How do members pay?")
-    assert not asks_how("Hur har antalet medlemmar utvecklats?")  # how it went: no course of action
-    assert not asks_how("Hur många medlemmar finns?")  # a figure
-    assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
-
-
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 
@@ -361,7 +344,7 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
 
 
 def test_question_grammar_names_counts_and_dates():
-    from assistant.query import asks_list, asks_quantity, counted, names_in
+    from assistant.query import asks_list, asks_quantity, asks_who, counted, names_in
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
@@ -371,6 +354,7 @@ def test_question_grammar_names_counts_and_dates():
     # "which" + a plural noun asks for several things; a verb ending in s ("was", "does") is no plural
     assert asks_list("Which services does the plan describe?") and asks_list("What projects were started?")
     assert not asks_list("Which prize was the project given?") and not asks_list("What figure does it show?")
+    assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
 
 
 def test_refusal_is_recognised_in_either_language():

@@ -4,12 +4,12 @@ Every unit (sentence, list item, table row, slide fragment; see ``ingest.segment
 cosine to the question, computed by retrieval with the query vector it already had. Selection adds
 only structure that holds for any question: a list question is answered by the items or child
 headings that fit it, each once, newest document first; a "how many / when" question by a unit that
-holds a figure about what it names; a "how do ..." question by its lead's paragraph, in order; a
-"which / who" answer goes on until it names something the question did not; a second document that
-fits nearly as well as the best one is heard too. The refusal is decided by signals that do not depend
-on wording: the best unit's cosine, and whether the evidence holds the names and years the question
-asks about. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split. Pure functions;
-no model call.
+holds a figure about what it names; a "which / who" answer goes on until it names something the
+question did not; a second document that fits nearly as well as the best one is heard too. The
+refusal is decided by signals that do not depend on wording: the best unit's cosine, whether the
+evidence holds the names and years the question asks about, and whether it names anyone new when
+someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
+Pure functions; no model call.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import asks_how, asks_list, asks_name, asks_who, asks_quantity, counted, names_in, wants_latest, years_mentioned
+from assistant.query import (asks_list, asks_name, asks_quantity, asks_who, counted, names_in, wants_latest,
+                             years_mentioned)
 from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
@@ -198,8 +199,6 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
                    and u.score >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
-    if asks_how(question):  # a course of action is told in sequence: the lead's paragraph goes on
-        pool = [pool[0], *_paragraph_after(pool[0], content, passages), *pool[1:]]
     leads = pool[:1]
     heard = {_document(passages[pool[0].passage])}
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
@@ -226,15 +225,6 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         chosen.append(unit)
         length += len(unit.text)
     return chosen
-
-
-def _paragraph_after(unit: Unit, content: list[Unit], passages: list[Passage]) -> list[Unit]:
-    """The sentences after a unit in its paragraph (its logical line), in order."""
-    text = passages[unit.passage].text
-    end = text.find("\n", unit.end)
-    end = len(text) if end < 0 else end
-    return sorted((u for u in content if u.passage == unit.passage and unit.end <= u.start < end),
-                  key=lambda u: u.start)
 
 
 def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
