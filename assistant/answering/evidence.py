@@ -22,8 +22,16 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.query import (asks_list, asks_name, asks_quantity, asks_who, counted, names_in, wants_latest,
-                             years_mentioned)
+from assistant.query import (
+    asks_list,
+    asks_name,
+    asks_quantity,
+    asks_who,
+    counted,
+    names_in,
+    wants_latest,
+    years_mentioned,
+)
 from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
