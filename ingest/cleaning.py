@@ -39,9 +39,11 @@ ABBREVIATIONS = frozenset(
     "t.o.m fr.o.m etc prop kap ev enl ang avd bl ex tex dyl o.dyl mm s sid tkr mkr milj forts obs"
     .split()
 )
-# Words a Swedish sentence does not end on: a paragraph stopping on one was cut by a page break.
+# Words a Swedish sentence does not end on (conjunctions, articles, prepositions): a paragraph
+# stopping on one was cut by a page break.
 _DANGLING_WORDS = frozenset(
-    "och eller samt att av för i på med till om som den det de en ett från är".split()
+    "och eller samt att av för i på med till om som den det de en ett från är "
+    "under inom mellan genom vid efter över utan mot hos per enligt bland kring".split()
 )
 
 
@@ -443,7 +445,6 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
             and last < len(out) - 1
             and prev.kind in ("text", "list")
             and line.kind == "text"
-            and line.text[0].islower()
             and _cut_by_page_break(prev.text, line.text)
         ):
             del out[last + 1 :]
@@ -455,7 +456,8 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
 
 
 def _cut_by_page_break(before: str, after: str) -> bool:
-    """A paragraph that stops mid-sentence, followed after blank lines by one that goes on.
+    """A paragraph that stops mid-sentence, followed after blank lines by one that goes on in lower
+    case, or with a figure after a word that needs one ("upphandling under" / "2022/2023.").
 
     Either it ends on a word no sentence ends on ("tjänste- och"), or both sides are long enough
     that a lower-case start cannot be a label such as "eAnsökan-EkBist®".
@@ -463,8 +465,8 @@ def _cut_by_page_break(before: str, after: str) -> bool:
     if before[-1] in _TERMINAL_PUNCT + ":;”\")":
         return False
     if before.split()[-1].lower() in _DANGLING_WORDS:
-        return True
-    return len(before.split()) >= 10 and len(after.split()) >= 4
+        return after[0].islower() or after[0] in "0123456789"
+    return after[0].islower() and len(before.split()) >= 10 and len(after.split()) >= 4
 
 
 # ---------------------------------------------------------------- inline markup

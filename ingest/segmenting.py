@@ -25,7 +25,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # Part of every file's ingest fingerprint and of every chunk's embedded-text hash: a new version re-reads
 # and re-embeds everything, since the same cuts may now read otherwise (ingest.pipeline.embedded_text_sha).
 # Raise it whenever cuts, kinds or the text a unit shows change.
-VERSION = 3  # 3: list items carry their nesting level; a second-level "o" bullet is no text
+# 3: list items carry their nesting level; a second-level "o" bullet is no text. 4: the cleaner joins a
+# paragraph a page break cut after a preposition ("under" / "2022/2023.").
+VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,9 @@ def test_page_start_space_is_dropped_and_a_sentence_cut_by_it_rejoined():
         (REPORT_2021, "kan se till att arbetsmängden är rätt fördelad och att rätt insatser kan sättas in"),
         (REPORT_2011, "beställarroll gentemot tjänste- och produktlevererande företag"),
         (PLAN_2026, "de senaste åren urholkat folkbibliotekens budgetar och gett dem allt mindre resurser"),
+        # a preposition needs what follows, a figure too
+        (MINUTES, "Ny drift-, support- och utvecklings-upphandling under 2022/2023."),
+        (MINUTES, "Uppräkning med AKI (Arbetskostnadsindex) enligt samverkansavtalet."),
     ],
 )
 def test_sentences_split_by_a_page_break_and_blank_lines_are_rejoined(name, joined):
