@@ -62,6 +62,15 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
     return " ".join([*earlier[-max_turns:], question])
 
 
+_WHEN = re.compile(r"\b(när|vilket år|vilket datum|sedan när|when|what year|which year|what date)\b",
+                   re.IGNORECASE)
+
+
+def asks_date(question: str) -> bool:
+    """"När ...", "Which year ...": the figure asked for is a date or a year (else an amount)."""
+    return bool(_WHEN.search(question))
+
+
 def asks_quantity(question: str) -> bool:
     """"How many", "when": the answer is a figure or a date."""
     return bool(_QUANTITY.search(question))

@@ -225,6 +225,23 @@ def test_a_name_in_the_heading_a_figure_stands_under_answers_for_it(assistant):
 
 
 @pytest.mark.slow
+def test_a_date_in_the_paragraph_of_the_best_unit_answers_when(assistant):
+    # "XR baserad utbildning ..." fits the question; "Startar i februari 2027 ..." ends the same
+    # paragraph, and on its own fits it far less.
+    answer = ask(assistant, "När börjar projektet om XR-utbildning i socialtjänsten?")
+    assert not answer.refused and "februari 2027" in answer.text, answer.text
+
+
+def test_an_amount_is_a_figure_that_is_no_year():
+    from assistant.answering.evidence import _figure
+
+    amount, date = _figure("Hur många deltagare har nätverket?"), _figure("När startade nätverket?")
+    assert amount.search("Runt 30 kommuner deltar") and amount.search("fem anställda")
+    assert not amount.search("startades under 2024") and not amount.search("2021-05-21, 2022/2023")
+    assert date.search("startades under 2024")
+
+
+@pytest.mark.slow
 def test_a_who_question_whose_evidence_names_no_one_is_refused(assistant):
     # The 2026 plan says much about the board and names no chair; the 2011 report names its board.
     assert ask(assistant, "Who is the chair of Sambruk's board in 2026?").refused

@@ -17,12 +17,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from assistant.query import (
+    asks_date,
     asks_list,
     asks_name,
     asks_quantity,
@@ -42,6 +44,10 @@ from ingest.sparse import analyze
 Shape = Literal["sentences", "list", "refusal"]
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
+# An amount: a figure that is not a year, or a number written out ("fem anställda"; not "en", "ett": articles)
+_AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|"
+                     r"elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                     r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 
@@ -144,8 +150,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     # A figure asked for must be in a unit close to the question that is about what it names and
     # counts: a count of one platform's followers does not answer for another platform.
     names, noun = names_in(question), counted(question)
+    reach = _paragraph_reach(content, passages)
+    figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
-            _DIGIT.search(u.text) and u.score >= best - settings.figure_margin
+            figure.search(u.text) and reach(u) >= best - settings.figure_margin
             and all(_holds(u, n, passages, around=True) for n in names)
             and (noun is None or _counts(u, noun, passages)) for u in content):
         about = [*names, *([noun] if noun else [])]
@@ -154,12 +162,30 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
-    chosen = _sentences(question, content, passages, settings)
+    chosen = _sentences(question, content, passages, settings, reach)
     chosen += _announced(chosen, units, settings)
     chosen += _continued(question, chosen, units, settings)
     if asks_who(question) and not any(_new_names(u, question) for u in chosen):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def _figure(question: str) -> re.Pattern[str]:
+    """What answers a question for a figure: a date or year for "when", else an amount (a year does not
+    say "how many")."""
+    return _DIGIT if asks_date(question) else _AMOUNT
+
+
+def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[Unit], float]:
+    """A unit's score, or its paragraph's best when higher: "Startar i februari 2027." says when the
+    project its paragraph opens with starts, though the question's words are in the opening."""
+    def paragraph(unit: Unit) -> tuple[int, int]:
+        return unit.passage, passages[unit.passage].text.rfind("\n", 0, unit.start)
+
+    best: dict[tuple[int, int], float] = {}
+    for unit in content:
+        best[paragraph(unit)] = max(best.get(paragraph(unit), unit.score), unit.score)
+    return lambda unit: best.get(paragraph(unit), unit.score)
 
 
 def similarity_floor(settings: AnswerSettings, language: Language) -> float:
@@ -189,7 +215,7 @@ def _covered(question: str, language: Language, passages: list[Passage], evidenc
 
 
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
-               settings: AnswerSettings) -> list[Unit]:
+               settings: AnswerSettings, reach: Callable[[Unit], float]) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
     every other document's best unit is heard when close, and every year or name the question asks
     about is covered by the best unit that mentions it."""
@@ -203,8 +229,9 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
             pool = [latest[0], *(u for u in pool if u is not latest[0])]
     if asks_quantity(question):
         # The figure is the answer: the best unit holding one leads, if it fits nearly as well.
-        figures = [u for u in pool[:1] + content if _DIGIT.search(u.text)
-                   and u.score >= best - settings.figure_margin]
+        figure = _figure(question)
+        figures = [u for u in pool[:1] + content if figure.search(u.text)
+                   and reach(u) >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     leads = pool[:1]
