@@ -44,9 +44,10 @@ from ingest.sparse import analyze
 Shape = Literal["sentences", "list", "refusal"]
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
-# An amount: a figure that is not a year, or a number written out ("fem anställda"; not "en", "ett": articles)
-_AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|"
-                     r"elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+# An amount: a figure that is not a year, or a number written out ("fem anställda"; "en" and "ett" are
+# articles too)
+_AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
+                     r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                      r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
