@@ -110,7 +110,8 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
-                 score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text, context)
+                 score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text,
+                 context)
             for (p, k, lo, hi, kind, level, score, text, context), own in zip(spans, stems, strict=True)]
 
 
@@ -180,13 +181,20 @@ def _figure(question: str) -> re.Pattern[str]:
 def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[Unit], float]:
     """A unit's score, or its paragraph's best when higher: "Startar i februari 2027." says when the
     project its paragraph opens with starts, though the question's words are in the opening."""
-    def paragraph(unit: Unit) -> tuple[int, int]:
-        return unit.passage, passages[unit.passage].text.rfind("\n", 0, unit.start)
+    def key(unit: Unit) -> tuple[int, int]:
+        return unit.passage, _paragraph(unit, passages)[0]
 
     best: dict[tuple[int, int], float] = {}
     for unit in content:
-        best[paragraph(unit)] = max(best.get(paragraph(unit), unit.score), unit.score)
-    return lambda unit: best.get(paragraph(unit), unit.score)
+        best[key(unit)] = max(best.get(key(unit), unit.score), unit.score)
+    return lambda unit: best.get(key(unit), unit.score)
+
+
+def _paragraph(unit: Unit, passages: list[Passage]) -> tuple[int, int]:
+    """Offsets of the paragraph (logical line of the cleaned text) a unit stands in."""
+    text = passages[unit.passage].text
+    end = text.find("\n", unit.end)
+    return text.rfind("\n", 0, unit.start) + 1, len(text) if end < 0 else end
 
 
 def similarity_floor(settings: AnswerSettings, language: Language) -> float:
@@ -354,9 +362,8 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = F
         return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
     if around:
-        text = passage.text
-        end = text.find("\n", unit.end)
-        said += _fold(f" {text[text.rfind(chr(10), 0, unit.start) + 1:end if end >= 0 else len(text)]} {unit.context}")
+        start, end = _paragraph(unit, passages)
+        said += _fold(f" {passage.text[start:end]} {unit.context}")
     return anchor in said if anchor.isdigit() else _mentions(said, anchor)
 
 
