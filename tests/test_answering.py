@@ -242,6 +242,22 @@ def test_an_amount_is_a_figure_that_is_no_year():
 
 
 @pytest.mark.slow
+def test_a_list_written_as_a_sentence_leads_a_list_answer(assistant):
+    # "5 kommuner i Norrbotten (Piteå, Luleå, Boden, Pajala samt Gällivare), har idag ett ”mindre” LMS":
+    # it fits better than any bullet point about LMS
+    answer = ask(assistant, "Vilka kommuner i Norrbotten har redan ett mindre LMS?")
+    assert all(town in answer.text for town in ("Piteå", "Luleå", "Boden", "Pajala", "Gällivare")), answer.text
+
+
+def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
+    from assistant.answering.evidence import enumerated
+
+    assert enumerated("Medverkande organisationer är: Internetstiftelsen, SKR, Kungliga biblioteket och PTS.") == 4
+    assert enumerated("Ale, Alingsås, Ekerö, Forshaga, Kil.") == 5
+    assert enumerated("Nämnden har under året arbetat med budget, uppföljning och en ny förstudie om lön.") == 0
+
+
+@pytest.mark.slow
 def test_a_who_question_whose_evidence_names_no_one_is_refused(assistant):
     # The 2026 plan says much about the board and names no chair; the 2011 report names its board.
     assert ask(assistant, "Who is the chair of Sambruk's board in 2026?").refused

@@ -163,6 +163,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_list(question):
         items = list_items(units, passages, settings)
         if len(items) >= settings.min_list_entries:
+            # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it.
+            prose = next((u for u in content if enumerated(u.text) >= 3), None)
+            if prose is not None and prose.score > max(i.score for i in items):
+                items = [Item(prose.text, prose.score, [prose], [prose.passage]), *items][:settings.max_items]
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings, reach)
     chosen += _announced(chosen, units, settings)
@@ -419,6 +423,17 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
             same.units.extend(entry.units[:1])
     merged = merged[:settings.max_items]
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
+
+
+_PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
+
+
+def enumerated(text: str) -> int:
+    """How many things a sentence lists in a row ("A, B, C och D", after a lead-in ending in a colon):
+    its short comma- or conjunction-separated parts, when they are at least half of its parts; else 0."""
+    parts = [p for p in _PARTS.split(text.rstrip(".;").split(": ", 1)[-1]) if p.strip()]
+    short = [p for p in parts if len(p.split()) <= 3]
+    return len(short) if len(short) >= 3 and 2 * len(short) >= len(parts) else 0
 
 
 def _names_its_subject(label: str, body: list[Unit]) -> bool:
