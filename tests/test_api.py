@@ -58,7 +58,8 @@ def test_unanswerable_question_is_refused_with_related_sources(http):
 
 
 @pytest.mark.xfail(strict=True, reason="issue 9 open: an English near-miss is answered with the office's "
-                   "contact details; English questions have no stem-coverage check (test refusal recall 0.2)")
+                   "contact details; English questions have no stem-coverage check, and a member count "
+                   "passes for the asked number")
 def test_english_near_miss_is_refused(http):
     english = ask(http, "What is the phone number of Sambruk's chairman?").json()
     assert english["refused"] and english["text"].startswith("The documents do not say")
