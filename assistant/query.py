@@ -71,6 +71,15 @@ def asks_date(question: str) -> bool:
     return bool(_WHEN.search(question))
 
 
+_COST = re.compile(r"\b(kosta\w*|kostnad\w*|pris\w*|avgift\w*|cost\w*|price\w*|fee\w*|charge\w*)\b",
+                   re.IGNORECASE)
+
+
+def asks_cost(question: str) -> bool:
+    """"Vad kostar ...", "How much does X cost": the figure asked for is a sum of money."""
+    return asks_quantity(question) and bool(_COST.search(question))
+
+
 def asks_quantity(question: str) -> bool:
     """"How many", "when": the answer is a figure or a date."""
     return bool(_QUANTITY.search(question))

@@ -9,7 +9,7 @@ import pytest
 from conftest import CORPUS, read_corpus
 
 from assistant.answering.draft import draft_reply, paragraphs
-from assistant.answering.evidence import passage_units, select
+from assistant.answering.evidence import Unit, _figure, passage_units, select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -232,13 +232,21 @@ def test_a_date_in_the_paragraph_of_the_best_unit_answers_when(assistant):
     assert not answer.refused and "februari 2027" in answer.text, answer.text
 
 
-def test_an_amount_is_a_figure_that_is_no_year():
-    from assistant.answering.evidence import _figure
+def a_unit(text: str, kind: str = "sentence") -> Unit:
+    return Unit(0, 0, 0, len(text), kind, 0, 0.5, text)
 
+
+def test_an_amount_is_a_figure_that_is_no_year():
     amount, date = _figure("Hur många deltagare har nätverket?"), _figure("När startade nätverket?")
-    assert amount.search("Runt 30 kommuner deltar") and amount.search("fem anställda")
-    assert not amount.search("startades under 2024") and not amount.search("2021-05-21, 2022/2023")
-    assert date.search("startades under 2024")
+    assert amount(a_unit("Runt 30 kommuner deltar")) and amount(a_unit("fem anställda"))
+    assert not amount(a_unit("startades under 2024")) and not amount(a_unit("2021-05-21, 2022/2023"))
+    assert date(a_unit("startades under 2024"))
+
+
+def test_a_cost_is_a_sum_of_money_or_a_row_of_amounts():
+    cost = _figure("Hur mycket kostar tjänsten per år?")
+    assert cost(a_unit("Licensen kostar 1 500 kr/år.")) and cost(a_unit("E-arkiv | 322 000", "row"))
+    assert not cost(a_unit("Vid ingången av 2026 är 39 kommuner anslutna till tjänsten."))
 
 
 @pytest.mark.slow

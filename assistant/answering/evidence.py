@@ -24,6 +24,7 @@ from typing import Literal
 import numpy as np
 
 from assistant.query import (
+    asks_cost,
     asks_date,
     asks_list,
     asks_name,
@@ -44,6 +45,7 @@ from ingest.sparse import analyze
 Shape = Literal["sentences", "list", "refusal"]
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
+_MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
 # An amount: a figure that is not a year, or a number written out ("fem anställda"; "en" and "ett" are
 # articles too)
 _AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
@@ -155,7 +157,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
-            figure.search(u.text) and reach(u) >= best - settings.figure_margin
+            figure(u) and reach(u) >= best - settings.figure_margin
             and all(_holds(u, n, passages, around=True) for n in names)
             and (noun is None or _counts(u, noun, passages)) for u in content):
         about = [*names, *([noun] if noun else [])]
@@ -176,10 +178,16 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
-def _figure(question: str) -> re.Pattern[str]:
-    """What answers a question for a figure: a date or year for "when", else an amount (a year does not
-    say "how many")."""
-    return _DIGIT if asks_date(question) else _AMOUNT
+def _figure(question: str) -> Callable[[Unit], bool]:
+    """Whether a unit holds what answers a question for a figure: a date or year for "when"; a sum of
+    money for "what does it cost" (a table row of amounts counts: budgets leave the "kr" out); else an
+    amount (a year does not say "how many")."""
+    if asks_date(question):
+        return lambda unit: bool(_DIGIT.search(unit.text))
+    if asks_cost(question):
+        return lambda unit: bool(_MONEY.search(unit.text)
+                                 or (unit.kind == "row" and _AMOUNT.search(unit.text)))
+    return lambda unit: bool(_AMOUNT.search(unit.text))
 
 
 def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[Unit], float]:
@@ -243,7 +251,7 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     if asks_quantity(question):
         # The figure is the answer: the best unit holding one leads, if it fits nearly as well.
         figure = _figure(question)
-        figures = [u for u in pool[:1] + content if figure.search(u.text)
+        figures = [u for u in pool[:1] + content if figure(u)
                    and reach(u) >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
