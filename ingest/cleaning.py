@@ -457,7 +457,7 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
 
 def _cut_by_page_break(before: str, after: str) -> bool:
     """A paragraph that stops mid-sentence, followed after blank lines by one that goes on in lower
-    case, or with a figure after a word that needs one ("upphandling under" / "2022/2023.").
+    case, or with a figure after a word that needs one ("införs under" / "2030.").
 
     Either it ends on a word no sentence ends on ("tjänste- och"), or both sides are long enough
     that a lower-case start cannot be a label such as "eAnsökan-EkBist®".

@@ -208,13 +208,6 @@ def test_a_count_of_something_no_document_counts_is_refused(assistant):
     answer = ask(assistant, "Hur många besökare hade Sambruks webbplats under 2021?")
     assert answer.refused, answer.text
 
-@pytest.mark.slow
-def test_a_figure_must_be_about_the_name_asked(assistant):
-    # The 2011 report counts followers on one platform: no answer for another, one for that one.
-    assert ask(assistant, "Hur många följare har Sambruk på Youtube?").refused
-    answer = ask(assistant, "How many followers did Sambruk have on Twitter in 2011?")
-    assert not answer.refused and "300" in answer.text, answer.text
-
 
 @pytest.mark.slow
 def test_a_name_in_the_heading_a_figure_stands_under_answers_for_it(assistant):
@@ -266,11 +259,18 @@ def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
 
 
 @pytest.mark.slow
-def test_a_who_question_whose_evidence_names_no_one_is_refused(assistant):
-    # The 2026 plan says much about the board and names no chair; the 2011 report names its board.
-    assert ask(assistant, "Who is the chair of Sambruk's board in 2026?").refused
-    answer = ask(assistant, "Who was the chair of Sambruk's board in 2011?")
-    assert not answer.refused and "Ordförande" in answer.text, answer.text
+@pytest.mark.parametrize(("refused", "answered", "expected"), [
+    # A figure must be about the name asked: the 2011 report counts followers on one platform only.
+    ("Hur många följare har Sambruk på Youtube?", "How many followers did Sambruk have on Twitter in 2011?",
+     "300"),
+    # A who-question needs someone named: the 2026 plan names no chair, the 2011 report its board.
+    ("Who is the chair of Sambruk's board in 2026?", "Who was the chair of Sambruk's board in 2011?",
+     "Ordförande"),
+])
+def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, answered, expected):
+    assert ask(assistant, refused).refused
+    answer = ask(assistant, answered)
+    assert not answer.refused and expected in answer.text, answer.text
 
 
 @pytest.mark.slow

@@ -46,7 +46,7 @@ Shape = Literal["sentences", "list", "refusal"]
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
-# An amount: a figure that is not a year, or a number written out ("fem anställda"; "en" and "ett" are
+# An amount: a figure that is not a year, or a number written out ("tre personer"; "en" and "ett" are
 # articles too)
 _AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
                      r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
@@ -191,8 +191,8 @@ def _figure(question: str) -> Callable[[Unit], bool]:
 
 
 def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[Unit], float]:
-    """A unit's score, or its paragraph's best when higher: "Startar i februari 2027." says when the
-    project its paragraph opens with starts, though the question's words are in the opening."""
+    """A unit's score, or its paragraph's best when higher: "Arbetet startar i mars." says when the
+    work its paragraph opens with starts, though the question's words are in the opening."""
     def key(unit: Unit) -> tuple[int, int]:
         return unit.passage, _paragraph(unit, passages)[0]
 
@@ -347,7 +347,7 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
 
 
 def _new_names(unit: Unit, question: str) -> list[str]:
-    """Names in a unit that the question does not hold (two letters, "IT", "AI", name no one)."""
+    """Names in a unit that the question does not hold (two letters, such as "IT", name no one)."""
     asked = _fold(question)
     return [n for n in names_in(unit.text) if len(n) >= 3 and not _mentions(asked, n)]
 
