@@ -30,7 +30,8 @@ _QUANTITY = re.compile(
 )
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
-    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?(?!(?:is|was|does|has)\b)\w+s\b",
+    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?"
+    r"(?!(?:is|was|does|has)\b)\w+s\b",  # a plural noun, not a verb ending in s
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")
@@ -62,7 +63,7 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
     return " ".join([*earlier[-max_turns:], question])
 
 
-_WHEN = re.compile(r"\b(när|vilket år|vilket datum|sedan när|when|what year|which year|what date)\b",
+_WHEN = re.compile(r"\b(när|vilket år|vilket datum|when|what year|which year|what date)\b",
                    re.IGNORECASE)
 
 

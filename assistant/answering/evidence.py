@@ -170,7 +170,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             if prose is not None and prose.score > max(i.score for i in items):
                 items = [Item(prose.text, prose.score, [prose], [prose.passage]), *items][:settings.max_items]
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
-    chosen = _sentences(question, content, passages, settings, reach)
+    chosen = _sentences(question, content, passages, settings, reach, figure)
     chosen += _announced(chosen, units, settings)
     chosen += _continued(question, chosen, units, settings)
     if asks_who(question) and not any(_new_names(u, question) for u in chosen):
@@ -198,7 +198,8 @@ def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[
 
     best: dict[tuple[int, int], float] = {}
     for unit in content:
-        best[key(unit)] = max(best.get(key(unit), unit.score), unit.score)
+        paragraph = key(unit)
+        best[paragraph] = max(best.get(paragraph, unit.score), unit.score)
     return lambda unit: best.get(key(unit), unit.score)
 
 
@@ -236,7 +237,8 @@ def _covered(question: str, language: Language, passages: list[Passage], evidenc
 
 
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
-               settings: AnswerSettings, reach: Callable[[Unit], float]) -> list[Unit]:
+               settings: AnswerSettings, reach: Callable[[Unit], float],
+               figure: Callable[[Unit], bool]) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
     every other document's best unit is heard when close, and every year or name the question asks
     about is covered by the best unit that mentions it."""
@@ -250,7 +252,6 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
             pool = [latest[0], *(u for u in pool if u is not latest[0])]
     if asks_quantity(question):
         # The figure is the answer: the best unit holding one leads, if it fits nearly as well.
-        figure = _figure(question)
         figures = [u for u in pool[:1] + content if figure(u)
                    and reach(u) >= best - settings.figure_margin]
         if figures:
