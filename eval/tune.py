@@ -27,6 +27,7 @@ GRID: dict[str, list[float | int]] = {
     "margin": [0.02, 0.04, 0.06, 0.08, 0.1, 0.14],
     "min_coverage": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6],
     "anchor_margin": [0.1, 0.2, 0.3, 0.4, 0.6, 1.0],
+    "anchor_margin_several_years": [0.1, 0.2, 0.3, 0.4, 0.6, 1.0],
     "latest_margin": [0.0, 0.05, 0.1, 0.2, 0.3],
     "figure_margin": [0.0, 0.05, 0.1, 0.2, 0.3, 0.4],
     "document_margin": [0.0, 0.02, 0.04, 0.06, 0.1],

@@ -142,9 +142,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"best unit {best:.2f} < {floor}")
     # A year, name or item the question asks about must be in a unit that is about the question too:
     # a question about one topic in year Y is not answered by a year-Y goal of another topic.
+    near = best - _anchor_margin(question, settings)
     missing = [a for a in _anchors(question)
-               if not any(_holds(u, a, passages, around=True) and u.score >= best - settings.anchor_margin
-                          for u in content)]
+               if not any(_holds(u, a, passages, around=True) and u.score >= near for u in content)]
     if missing:
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
@@ -267,7 +267,7 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     chosen: list[Unit] = []
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
         holder = next((u for u in content if _holds(u, anchor, passages)
-                       and u.score >= best - settings.anchor_margin), None)
+                       and u.score >= best - _anchor_margin(question, settings)), None)
         if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
@@ -357,6 +357,13 @@ def _announces(unit: Unit) -> bool:
     """A unit that leaves its sentence open ("... fokuserat på:", "... har uppgått till")."""
     last = unit.text.rstrip("*_ ")[-1:]
     return last in ":;" or (unit.kind == "sentence" and (last.isalpha() or last == ","))
+
+
+def _anchor_margin(question: str, settings: AnswerSettings) -> float:
+    """How close to the best unit the unit naming an asked year or name must be: a question across
+    several years is answered by each year's own document, whose words differ from the best one's."""
+    several = len(years_mentioned(question)) > 1
+    return settings.anchor_margin_several_years if several else settings.anchor_margin
 
 
 def _anchors(question: str) -> list[str]:
