@@ -286,6 +286,13 @@ def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, 
 
 
 @pytest.mark.slow
+def test_a_list_question_about_one_item_of_the_minutes_lists_from_that_item_only(assistant):
+    answer = ask(assistant, "Which working groups discussed the proposals for new rules in § 15?")
+    assert not answer.refused and answer.citations
+    assert all(c.section.startswith("§ 15") for c in answer.citations), answer.text
+
+
+@pytest.mark.slow
 def test_an_item_chosen_brings_its_nested_items(assistant):
     answer = ask(assistant, "Hur går det med upphandlingen av verksamhetssystem för socialtjänsten enligt § 14?")
     assert not answer.refused

@@ -148,6 +148,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if missing:
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
+        units = [u for u in units if any(_holds(u, m, passages) for m in marks)]
         content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
