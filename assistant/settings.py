@@ -45,8 +45,7 @@ class AnswerSettings(BaseModel):
     grid; objective: share of dev questions handled right, 0.531 at the first guesses -> 0.674; 0.745
     after the structure of 2026-12-01, with every value below still at its dev optimum; 0.816 after the
     answer-type checks of the second 2026-12-01 session, where a full round left every value in place),
-    and reported on
-    test.jsonl, which never chose anything. Each comment names the dev figure it moved.
+    and reported on test.jsonl, which never chose anything. Each comment names the dev figure it moved.
     """
 
     # unit score = cosine + this x the IDF-weighted share of the question's stems it holds (0.3: kept)
