@@ -147,9 +147,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
                if not any(_holds(u, a, passages, around=True) and u.score >= near for u in content)]
     if missing:
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
-    if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other
+    if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other, lists too
         units = [u for u in units if any(_holds(u, m, passages) for m in marks)]
-        content = [u for u in content if any(_holds(u, m, passages) for m in marks)]
+        kept = set(units)
+        content = [u for u in content if u in kept]
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
     # A figure asked for must be in a unit close to the question that is about what it names and
