@@ -1,10 +1,13 @@
 """What the answer units cost at ingest: the whole corpus embedded as before (chunks only) and as now
 (chunks and their answer units), in one process, one after the other, on the same model.
 
-    .venv/bin/python -m eval.bench_units [--repeat 1]
+    .venv/bin/python -m eval.bench_units [--repeat 1] [--before-backend torch]
 
 Prints one JSON object: the texts and wall seconds of each, and their ratio. Loading, cleaning,
 chunking and Qdrant are left out: they are the same either way and take about a second.
+``--before-backend`` embeds the "before" row with another backend (``torch``: the path of the day
+issue 9 was filed, with today's batching, which only makes it faster), so that the ratio compares
+the ingest of then with the ingest of now in one run.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from ingest.pipeline import discover, fingerprint, prepare, texts_to_embed
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_units", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="measure each this many times (best is kept)")
+    parser.add_argument("--before-backend", choices=["torch", "onnx", "openvino"],
+                        help="embed the chunks-only row with this backend (default: the configured one)")
     args = parser.parse_args(argv)
     settings = Settings()
+    before = settings.embedding.model_copy(update={"backend": args.before_backend or settings.embedding.backend})
     catalog = load_catalog(settings.catalog_file)
     chunks, everything = [], []
     for rel in discover(settings.corpus_dir, settings.catalog_file):
@@ -35,17 +41,18 @@ def main(argv: list[str] | None = None) -> int:
         doc = prepare(loaded, rel, meta, fingerprint(path.read_bytes(), catalog.get(rel), settings), settings)
         chunks += doc.inputs
         everything += texts_to_embed(doc.inputs, doc.records)[0]
-    embedder = Embedder(settings.embedding_model_path, settings.embedding)
-    embedder.embed_documents(chunks[:8])  # warm-up
     timings = {}
-    for name, texts in (("chunks_only", chunks), ("chunks_and_units", everything)):
+    for name, texts, embedding in (("chunks_only", chunks, before), ("chunks_and_units", everything,
+                                                                      settings.embedding)):
+        embedder = Embedder(settings.embedding_model_path, embedding)
+        embedder.embed_documents(chunks[:8])  # warm-up
         best = None
         for _ in range(args.repeat):
             started = time.perf_counter()
             embedder.embed_documents(texts)
             took = time.perf_counter() - started
             best = took if best is None else min(best, took)
-        timings[name] = {"texts": len(texts), "seconds": round(best, 1)}
+        timings[name] = {"texts": len(texts), "seconds": round(best, 1), "backend": embedding.backend}
     print(json.dumps({
         **timings,
         "ratio": round(timings["chunks_and_units"]["seconds"] / timings["chunks_only"]["seconds"], 2),
