@@ -175,7 +175,7 @@ def to_passage(node: NodeWithScore) -> Passage:
         **{k: meta[k] for k in ("doc_id", "file", "title", "doc_type", "organisation", "date", "year",
                                 "language", "section", "page", "start", "end", "similarity", "units",
                                 "unit_vectors", "unit_scores") if k in meta},
-        chunk_ids=meta.get("chunk_ids", [meta["chunk_id"]]),
+        chunk_ids=_chunk_ids(node),
         text=node.node.get_content(),
         score=float(node.score or 0.0),
     )
@@ -198,15 +198,47 @@ def retrieve_passages(
     # Fetch more chunks than passages wanted: merging and de-duplication shrink the list. The fusion
     # returns at most what the prefetches found, so they fetch at least that many.
     limit = max(top_k * 3, 12)
+    flt = qdrant_filter(filters)
     retriever = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
-                                flt=qdrant_filter(filters), sparse_weight=sparse_weight)
-    bundle = QueryBundle(query)
-    nodes = retriever.retrieve(bundle)
+                                flt=flt, sparse_weight=sparse_weight)
+    bundle = QueryBundle(query, embedding=embedder.embed_query(query).tolist())  # embedded once
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
     if years:
         steps.append(YearPostprocessor(years=list(years)))
     steps += [NeighbourMerger(), NearDuplicateFilter(), *postprocessors]
-    for step in steps:
-        nodes = step.postprocess_nodes(nodes, query_bundle=bundle)
-    return [to_passage(n) for n in nodes[:top_k]]
+
+    def ranked(found: list[NodeWithScore]) -> list[NodeWithScore]:
+        for step in steps:
+            found = step.postprocess_nodes(found, query_bundle=bundle)
+        return found
+
+    passages = ranked(retriever.retrieve(bundle))[:top_k]
+    # A question across years ("från 2011 till 2021") is searched in each of its years too: the words of
+    # one year's document can take every place, and the other years would not be heard. A year without
+    # a passage gets its best one after the others (scores of two searches do not compare).
+    if len(set(years)) > 1:
+        for year in sorted(set(years)):
+            within = _in_year(flt, year)
+            if within is None or any(n.node.metadata.get("year") == year for n in passages):
+                continue
+            held = {c for n in passages for c in _chunk_ids(n)}
+            found = ranked(HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
+                                           flt=within, sparse_weight=sparse_weight).retrieve(bundle))
+            passages += [n for n in found if held.isdisjoint(_chunk_ids(n))][:1]
+    return [to_passage(n) for n in passages]
+
+
+def _chunk_ids(node: NodeWithScore) -> list[str]:
+    meta = node.node.metadata
+    return meta.get("chunk_ids", [meta["chunk_id"]])
+
+
+def _in_year(flt: ChunkFilter | None, year: int) -> ChunkFilter | None:
+    """The filter narrowed to one year; None when it excludes that year."""
+    if flt is None:
+        return ChunkFilter(ranges={"year": (year, year)})
+    low, high = flt.ranges.get("year", (None, None))
+    if (low is not None and year < low) or (high is not None and year > high):
+        return None
+    return ChunkFilter(any_of=flt.any_of, ranges={**flt.ranges, "year": (year, year)})
 

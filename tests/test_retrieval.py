@@ -56,6 +56,15 @@ def test_latest_question_prefers_the_newest_document(assistant):
     assert passages[0].year == 2026, [(p.doc_id, p.section) for p in passages]
 
 
+def test_every_year_a_question_names_is_heard(assistant):
+    """The 2026 plan's words take every place for this question; the 2022 minutes still get theirs."""
+    question = "What did the e-nämnd plan for 2022 and Sambruk for 2026?"
+    passages = assistant.retrieve(AskRequest(question=question))
+    assert {2022, 2026} <= {p.year for p in passages}, [(p.doc_id, p.section) for p in passages]
+    narrowed = assistant.retrieve(AskRequest(question=question, filters=Filters(year_from=2026)))
+    assert {p.year for p in narrowed} == {2026}  # a year the filters exclude is not searched
+
+
 def test_follow_up_uses_the_conversation(assistant):
     request = AskRequest(question="Hur många kommuner använder det?",
                          history=[Message(role="user", content="Vad är Provisum?")])
