@@ -198,34 +198,31 @@ def retrieve_passages(
     # Fetch more chunks than passages wanted: merging and de-duplication shrink the list. The fusion
     # returns at most what the prefetches found, so they fetch at least that many.
     limit = max(top_k * 3, 12)
-    flt = qdrant_filter(filters)
-    retriever = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
-                                flt=flt, sparse_weight=sparse_weight)
     bundle = QueryBundle(query, embedding=embedder.embed_query(query).tolist())  # embedded once
     steps: list[BaseNodePostprocessor] = [RecencyPostprocessor()] if prefer_latest else []
     if years:
         steps.append(YearPostprocessor(years=list(years)))
     steps += [NeighbourMerger(), NearDuplicateFilter(), *postprocessors]
 
-    def ranked(found: list[NodeWithScore]) -> list[NodeWithScore]:
+    def search(flt: ChunkFilter | None) -> list[NodeWithScore]:
+        found = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit), flt=flt,
+                                sparse_weight=sparse_weight).retrieve(bundle)
         for step in steps:
             found = step.postprocess_nodes(found, query_bundle=bundle)
         return found
 
-    passages = ranked(retriever.retrieve(bundle))[:top_k]
+    flt = qdrant_filter(filters)
+    nodes = search(flt)[:top_k]
     # A question across years ("från 2011 till 2021") is searched in each of its years too: the words of
     # one year's document can take every place, and the other years would not be heard. A year without
     # a passage gets its best one after the others (scores of two searches do not compare).
-    if len(set(years)) > 1:
-        for year in sorted(set(years)):
-            within = _in_year(flt, year)
-            if within is None or any(n.node.metadata.get("year") == year for n in passages):
-                continue
-            held = {c for n in passages for c in _chunk_ids(n)}
-            found = ranked(HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit),
-                                           flt=within, sparse_weight=sparse_weight).retrieve(bundle))
-            passages += [n for n in found if held.isdisjoint(_chunk_ids(n))][:1]
-    return [to_passage(n) for n in passages]
+    for year in sorted(set(years)) if len(set(years)) > 1 else []:
+        within = _in_year(flt, year)
+        if within is None or any(n.node.metadata.get("year") == year for n in nodes):
+            continue
+        held = {c for n in nodes for c in _chunk_ids(n)}
+        nodes += [n for n in search(within) if held.isdisjoint(_chunk_ids(n))][:1]
+    return [to_passage(n) for n in nodes]
 
 
 def _chunk_ids(node: NodeWithScore) -> list[str]:
