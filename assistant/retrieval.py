@@ -213,7 +213,7 @@ def retrieve_passages(
 
     flt = qdrant_filter(filters)
     nodes = search(flt)[:top_k]
-    # A question across years ("från 2011 till 2021") is searched in each of its years too: the words of
+    # A question across years ("2011 ... 2021") is searched in each of its years too: the words of
     # one year's document can take every place, and the other years would not be heard. A year without
     # a passage gets its best one after the others (scores of two searches do not compare).
     for year in sorted(set(years)) if len(set(years)) > 1 else []:
