@@ -33,10 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-backend", choices=["torch", "onnx", "openvino"],
                         help="embed the chunks-only row with this backend (default: the configured one)")
     parser.add_argument("--issue-day", action="store_true",
-                        help="embed the chunks-only row as ingest did when issue 9 was filed (PyTorch, 16 per batch)")
+                        help="embed the chunks-only row as ingest did when issue 9 was filed "
+                             "(PyTorch, 16 per batch)")
     args = parser.parse_args(argv)
     settings = Settings()
-    before = settings.embedding.model_copy(update={"backend": args.before_backend or settings.embedding.backend})
+    backend = args.before_backend or settings.embedding.backend
+    before = settings.embedding.model_copy(update={"backend": backend})
     catalog = load_catalog(settings.catalog_file)
     chunks, everything = [], []
     for rel in discover(settings.corpus_dir, settings.catalog_file):
@@ -53,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         then = now if before == settings.embedding else Embedder(settings.embedding_model_path, before)
         timings["chunks_only"] = _timed(then, chunks, args.repeat) | {"backend": before.backend}
-    timings["chunks_and_units"] = _timed(now, everything, args.repeat) | {"backend": settings.embedding.backend}
+    timings["chunks_and_units"] = _timed(now, everything, args.repeat) | {
+        "backend": settings.embedding.backend}
     print(json.dumps({
         **timings,
         "ratio": round(timings["chunks_and_units"]["seconds"] / timings["chunks_only"]["seconds"], 2),
