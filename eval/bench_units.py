@@ -8,8 +8,8 @@ chunking and Qdrant are left out: they are the same either way and take about a 
 ``--before-backend`` embeds the "before" row with another backend (``torch``: the path of the day
 issue 9 was filed, with today's batching, which only makes it faster), so that the ratio compares
 the ingest of then with the ingest of now in one run. ``--issue-day`` embeds it exactly as ingest did
-that day: sentence-transformers' own ``encode`` (PyTorch, bfloat16 where the CPU has it), 16 texts per
-batch in its length order.
+that day: sentence-transformers' own ``encode`` (PyTorch, bfloat16 as on this CPU that day), 16 texts
+per batch in its length order.
 """
 
 from __future__ import annotations
@@ -30,11 +30,12 @@ from ingest.pipeline import discover, fingerprint, prepare, texts_to_embed
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_units", description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="measure each this many times (best is kept)")
-    parser.add_argument("--before-backend", choices=["torch", "onnx", "openvino"],
-                        help="embed the chunks-only row with this backend (default: the configured one)")
-    parser.add_argument("--issue-day", action="store_true",
-                        help="embed the chunks-only row as ingest did when issue 9 was filed "
-                             "(PyTorch, 16 per batch)")
+    before_row = parser.add_mutually_exclusive_group()
+    before_row.add_argument("--before-backend", choices=["torch", "onnx", "openvino"],
+                            help="embed the chunks-only row with this backend (default: the configured one)")
+    before_row.add_argument("--issue-day", action="store_true",
+                            help="embed the chunks-only row as ingest did when issue 9 was filed "
+                                 "(PyTorch, 16 per batch)")
     args = parser.parse_args(argv)
     settings = Settings()
     backend = args.before_backend or settings.embedding.backend
