@@ -232,8 +232,7 @@ def _chunk_ids(node: NodeWithScore) -> list[str]:
 
 def _in_year(flt: ChunkFilter | None, year: int) -> ChunkFilter | None:
     """The filter narrowed to one year; None when it excludes that year."""
-    if flt is None:
-        return ChunkFilter(ranges={"year": (year, year)})
+    flt = flt or ChunkFilter()
     low, high = flt.ranges.get("year", (None, None))
     if (low is not None and year < low) or (high is not None and year > high):
         return None
