@@ -109,7 +109,7 @@ class _Heading:
     rank: int  # 0: § item; 1...: heading depth
     title: str
     number: str | None
-    restarts: bool = False  # numbering starts afresh: closes every numbered heading still open
+    restarts: bool = False  # a new document's numbering: closes every heading still open, § item too
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def _sections(text: str) -> list[_Section]:
     sections = [_Section(0, starts[0], (), None)] if text[: starts[0]].strip() else []
     stack: list[_Heading] = []
     for index, heading in enumerate(headings):
-        while stack and (stack[-1].rank >= heading.rank or (heading.restarts and stack[-1].rank > 0)):
+        while stack and (stack[-1].rank >= heading.rank or heading.restarts):
             stack.pop()
         stack.append(heading)
         number = next((h.number for h in reversed(stack) if h.number), None)
@@ -161,10 +161,10 @@ def _headings(lines: list[_Line]) -> list[_Heading]:
             headings.append(_Heading(index, md[0], md[1], None))
         elif numbered:
             parts = tuple(int(part) for part in numbered[0].split("."))
-            restarts = not _follows(numbering, parts) and _restarts(numbering, parts)
+            restarts = _restarts(numbering, parts, in_item)
             if restarts or _follows(numbering, parts):
-                headings.append(_Heading(index, len(parts) + in_item, text, numbered[0], restarts))
-                numbering = parts
+                headings.append(_Heading(index, len(parts), text, numbered[0], restarts))
+                numbering, in_item = parts, False
         elif index > after_toc and text in listed_titles and _stands_alone(texts, index):
             headings.append(_Heading(index, 1, text, None))
     return headings
@@ -187,10 +187,13 @@ def _follows(previous: tuple[int, ...] | None, number: tuple[int, ...]) -> bool:
     return 0 < step <= (4 if common == 0 else 2) and all(part == 1 for part in number[common + 1 :])
 
 
-def _restarts(previous: tuple[int, ...] | None, number: tuple[int, ...]) -> bool:
-    """``1`` or ``1.1`` out of sequence starts a new numbering: minutes carry attachments that
-    number their own chapters."""
-    return previous is not None and all(part == 1 for part in number)
+def _restarts(previous: tuple[int, ...] | None, number: tuple[int, ...], in_item: bool) -> bool:
+    """``1`` or ``1.1`` out of sequence, or in a § item, starts a new document: minutes carry their
+    attachments (a revision memo, a pre-study report) after the last item, each numbering its own
+    chapters. Left nested, a report on e-learning would be cited as part of the last item."""
+    if not all(part == 1 for part in number):
+        return False
+    return in_item or (previous is not None and not _follows(previous, number))
 
 
 def _table_of_contents_lines(texts: list[str]) -> set[int]:

@@ -26,8 +26,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # and re-embeds everything, since the same cuts may now read otherwise (ingest.pipeline.embedded_text_sha).
 # Raise it whenever cuts, kinds or the text a unit shows change.
 # 3: list items carry their nesting level; a second-level "o" bullet is no text. 4: the cleaner joins a
-# paragraph a page break cut after a preposition ("... under" / "2030.").
-VERSION = 4
+# paragraph a page break cut after a preposition ("... under" / "2030."). 5: minutes' attachments are
+# sections of their own, no longer of the last § item (ingest.chunking._restarts).
+VERSION = 5
 
 
 @dataclass(frozen=True)
