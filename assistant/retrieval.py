@@ -36,9 +36,10 @@ def qdrant_filter(filters: Filters) -> ChunkFilter | None:
 
 class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder: Embedder, *, limit: int, prefetch_limit: int,
-                 flt: ChunkFilter | None = None, sparse_weight: float = 1.0):
+                 flt: ChunkFilter | None = None, sparse_weight: float = 1.0, units_weight: float = 0.0):
         super().__init__()
         self._sparse_weight = sparse_weight
+        self._units_weight = units_weight
         self._store = store
         self._embedder = embedder
         self._limit = limit
@@ -51,6 +52,7 @@ class HybridRetriever(BaseRetriever):
         points = self._store.hybrid_search(
             dense, query_vector(query), limit=self._limit, prefetch_limit=self._prefetch_limit,
             flt=self._filter, with_vectors=(DENSE, UNITS), sparse_weight=self._sparse_weight,
+            units_weight=self._units_weight,
         )
         nodes = []
         for point in points:
@@ -192,6 +194,7 @@ def retrieve_passages(
     prefer_latest: bool,
     years: Sequence[int] = (),
     sparse_weight: float = 1.0,
+    units_weight: float = 0.0,
     postprocessors: Sequence[BaseNodePostprocessor] = (),
 ) -> list[Passage]:
     """Ranked, merged, de-duplicated passages: the evidence an answer may cite."""
@@ -206,7 +209,7 @@ def retrieve_passages(
 
     def search(flt: ChunkFilter | None) -> list[NodeWithScore]:
         found = HybridRetriever(store, embedder, limit=limit, prefetch_limit=max(prefetch_k, limit), flt=flt,
-                                sparse_weight=sparse_weight).retrieve(bundle)
+                                sparse_weight=sparse_weight, units_weight=units_weight).retrieve(bundle)
         for step in steps:
             found = step.postprocess_nodes(found, query_bundle=bundle)
         return found

@@ -144,6 +144,7 @@ class Assistant:
                 self.store, self.embedder, query, filters=filters, top_k=top_k or settings.top_k,
                 prefetch_k=settings.prefetch_k, prefer_latest=prefer_latest, years=years or (),
                 sparse_weight=settings.sparse_weight_english if english else settings.sparse_weight,
+                units_weight=settings.units_weight,
             )
 
     @contextmanager

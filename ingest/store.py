@@ -87,7 +87,8 @@ class Engine(Protocol):
     def chunks(self, doc_id: str, with_vectors: bool = False) -> Iterable[Hit]: ...
     def count(self) -> int: ...
     def search(self, dense: Sequence[float], sparse: SparseVector, *, limit: int, prefetch_limit: int,
-               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float) -> list[Hit]: ...
+               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float,
+               units_weight: float) -> list[Hit]: ...
     def optimize(self) -> None: ...
     def close(self) -> None: ...
 
@@ -260,10 +261,14 @@ class Store:
         flt: ChunkFilter | None = None,
         with_vectors: Sequence[str] = (),
         sparse_weight: float = 1.0,
+        units_weight: float = 0.0,
     ) -> list[Hit]:
-        """Dense and BM25 candidates fused by weighted reciprocal rank in the engine, in one request.
+        """Dense and BM25 candidates, and with ``units_weight`` the chunks whose best answer unit is
+        nearest the query (MaxSim over ``UNITS``), fused by weighted reciprocal rank in the engine, in one
+        request.
 
         ``with_vectors`` names the vectors to return with each hit (e.g. ``[DENSE, UNITS]``).
         """
         return self.engine.search(dense, sparse, limit=limit, prefetch_limit=prefetch_limit, flt=flt,
-                                  with_vectors=with_vectors, sparse_weight=sparse_weight)
+                                  with_vectors=with_vectors, sparse_weight=sparse_weight,
+                                  units_weight=units_weight)

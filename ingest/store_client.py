@@ -137,9 +137,11 @@ class ClientEngine:
         return self.client.count(self.collection, exact=True).count
 
     def search(self, dense: Sequence[float], sparse: SparseVector, *, limit: int, prefetch_limit: int,
-               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float) -> list[Hit]:
+               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float,
+               units_weight: float) -> list[Hit]:
         qfilter = to_filter(flt)
         prefetch = [models.Prefetch(query=floats(dense), using=DENSE, limit=prefetch_limit, filter=qfilter)]
+        weights = [1.0]
         if sparse.indices:
             prefetch.append(
                 models.Prefetch(
@@ -147,9 +149,13 @@ class ClientEngine:
                     using=SPARSE, limit=prefetch_limit, filter=qfilter,
                 )
             )
+            weights.append(sparse_weight)
+        if units_weight:
+            prefetch.append(models.Prefetch(query=[floats(dense)], using=UNITS, limit=prefetch_limit, filter=qfilter))
+            weights.append(units_weight)
         response = self.client.query_points(
             self.collection, prefetch=prefetch,
-            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=[1.0, sparse_weight][: len(prefetch)])),
+            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K, weights=weights)),
             limit=limit, with_payload=True, with_vectors=list(with_vectors) or False,
         )
         return [Hit(id=str(p.id), score=p.score, payload=p.payload, vector=hit_vectors(p.vector))

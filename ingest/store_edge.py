@@ -190,19 +190,26 @@ class EdgeEngine:
         return self._shard.count(edge.CountRequest(exact=True))
 
     def search(self, dense: Sequence[float], sparse: SparseVector, *, limit: int, prefetch_limit: int,
-               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float) -> list[Hit]:
+               flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float,
+               units_weight: float) -> list[Hit]:
         efilter = to_filter(flt)
         prefetch = [edge.Prefetch(limit=prefetch_limit, filter=efilter,
                                   query=edge.Query.Nearest(floats(dense), using=DENSE))]
+        weights = [1.0]
         if sparse.indices:
             prefetch.append(edge.Prefetch(
                 limit=prefetch_limit, filter=efilter,
                 query=edge.Query.Nearest(edge.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE),
             ))
+            weights.append(sparse_weight)
+        if units_weight:
+            prefetch.append(edge.Prefetch(limit=prefetch_limit, filter=efilter,
+                                          query=edge.Query.Nearest([floats(dense)], using=UNITS)))
+            weights.append(units_weight)
         # Edge fuses with weighted RRF itself, by the same formula as a server and the client's local mode.
         points = self._shard.query(edge.QueryRequest(
             limit=limit, prefetches=prefetch,
-            query=edge.Fusion.Rrf(k=RRF_K, weights=[1.0, sparse_weight][: len(prefetch)]),
+            query=edge.Fusion.Rrf(k=RRF_K, weights=weights),
             with_payload=True, with_vector=list(with_vectors) or False,
         ))
         return [Hit(id=str(p.id), score=p.score, payload=p.payload, vector=hit_vectors(p.vector))

@@ -65,6 +65,23 @@ def test_every_year_a_question_names_is_heard(assistant):
     assert {p.year for p in narrowed} == {2026}  # a year the filters exclude is not searched
 
 
+def test_a_chunk_is_found_by_the_one_sentence_that_answers(assistant):
+    """§ 16's decision is one line of a long item about the interim report: by its chunk's vector and BM25
+    it ranks fifth, by its best answer unit (the third ranking in the fusion) first."""
+    question, decision = "Vad beslutade e-nämnden i § 16?", "beslutar att godkänna delårsrapporten"
+    settings = assistant.settings.retrieval
+    chosen = settings.units_weight
+    ranks = {}
+    try:
+        for weight in (0.0, chosen):
+            settings.units_weight = weight
+            passages = assistant.search(question, Filters(), top_k=10)
+            ranks[weight] = next(i for i, p in enumerate(passages) if decision in p.text)
+    finally:
+        settings.units_weight = chosen
+    assert chosen > 0 and ranks[chosen] == 0 < ranks[0.0], ranks
+
+
 def test_follow_up_uses_the_conversation(assistant):
     request = AskRequest(question="Hur många kommuner använder det?",
                          history=[Message(role="user", content="Vad är Provisum?")])
