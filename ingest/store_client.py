@@ -151,7 +151,8 @@ class ClientEngine:
             )
             weights.append(sparse_weight)
         if units_weight:
-            prefetch.append(models.Prefetch(query=[floats(dense)], using=UNITS, limit=prefetch_limit, filter=qfilter))
+            prefetch.append(models.Prefetch(query=[floats(dense)], using=UNITS, limit=prefetch_limit,
+                                            filter=qfilter))
             weights.append(units_weight)
         response = self.client.query_points(
             self.collection, prefetch=prefetch,

@@ -268,11 +268,13 @@ def test_client_engine_holds_the_same_index_and_finds_the_same_chunks(ingested, 
     # (query, filter, BM25 weight, answer-unit MaxSim weight)
     cases = [("Vad är Provisum?", None, 1.0, 0.0),
              ("budget för 2023", ChunkFilter(any_of={"doc_type": ["protokoll"]}), 1.0, 1.0),
-             ("medlemmar", ChunkFilter(ranges={"year": (2021, 2021)}), 0.3, 0.5), ("skola elevkonton", None, 0.3, 0.0)]
+             ("medlemmar", ChunkFilter(ranges={"year": (2021, 2021)}), 0.3, 0.5),
+             ("skola elevkonton", None, 0.3, 0.0)]
     for query, flt, weight, units in cases:
         dense = minilm.embed_query(query)
         hits = [store.hybrid_search(dense, query_vector(query), limit=12, prefetch_limit=40, flt=flt,
-                                    sparse_weight=weight, units_weight=units) for store in (edge_store, client_store)]
+                                    sparse_weight=weight, units_weight=units)
+                for store in (edge_store, client_store)]
         assert hits[0], query
         # The same best hits (all tied on the best fused score) and nearly the same points: chunks tied
         # in one prefetch (equal BM25 scores happen) come in either order, which moves their fused scores.
