@@ -111,9 +111,16 @@ def asks_who(question: str) -> bool:
     return bool(_WHO.search(question))
 
 
+# English writes months capitalised; they date what is asked ("on 16 December 2021") and name nothing, and
+# the Swedish text writes them otherwise ("2021-12-16", "16 december"). The year stays an anchor.
+_MONTH = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+                    r"December)")
+
+
 def names_in(question: str) -> list[str]:
-    """Proper names the question asks about: capitalised words after the first, and acronyms."""
-    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question)]
+    """Proper names the question asks about: capitalised words after the first (not months), and
+    acronyms."""
+    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question) if not _MONTH.fullmatch(w)]
     # In a compound of a name and a common noun ("ABC-projektet", "XYZ-avtalet") the name is
     # the part before the hyphen.
     words = [re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w) for w in words]

@@ -115,6 +115,14 @@ def test_english_question_reaches_the_swedish_evidence_through_the_model(assista
 
 
 @pytest.mark.slow
+def test_a_date_written_in_english_is_not_asked_of_the_swedish_text_as_a_name(assistant):
+    """"December" was an anchor the evidence had to mention; the minutes write "2021-12-16"."""
+    answer = ask(assistant, "What did the e-committee decide at its meeting on 16 December 2021?")
+    assert not answer.refused, answer.text
+    assert any("2021" in c.quote or "2021" in c.section for c in answer.citations), answer.text
+
+
+@pytest.mark.slow
 def test_a_year_no_document_covers_is_refused_with_related_sources(assistant):
     answer = ask(assistant, "Hur många medlemmar hade Sambruk år 2015?")
     assert answer.refused and answer.text == REFUSAL["sv"] and not answer.citations
@@ -408,6 +416,8 @@ def test_question_grammar_names_counts_and_dates():
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
+    # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
+    assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
     assert asks_quantity("När startar projektet?") and asks_quantity("What is the target, and by when?")
     assert not asks_quantity("What did she point out when the 2023 budget was handled?")
