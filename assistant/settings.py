@@ -37,10 +37,11 @@ class RetrievalSettings(BaseModel):
     sparse_weight: float = 1.0
     sparse_weight_english: float = 0.3
     # Weight of a third ranking in the fusion: chunks by their best answer unit's cosine (MaxSim over the
-    # unit vectors). A chunk whose one sentence answers, among others about something else, ranks low
-    # by its whole-chunk vector. 0 turns it off. Chosen on dev (117 questions, 2026-12-01): 0 -> 1.0
-    # answer accuracy 0.75 -> 0.76, answer_chars_p50 469 -> 488, MRR -0.003 (0.5: the same accuracy,
-    # p50 490). Reported on test: hit@1 0.779 -> 0.831, accuracy +0.013, citation support +0.025.
+    # unit vectors of the dense and BM25 candidates, ingest.store.UNITS_CANDIDATES). A chunk whose one
+    # sentence answers, among others about something else, ranks low by its whole-chunk vector. 0 turns
+    # it off. Chosen on dev (117 questions, 2026-12-01): 0 -> 1.0 answer accuracy 0.75 -> 0.76,
+    # answer_chars_p50 469 -> 488, MRR -0.003 (0.5: the same accuracy, p50 490). Reported on test: hit@1
+    # 0.779 -> 0.831, accuracy +0.013, citation support +0.025.
     units_weight: float = 1.0
 
 

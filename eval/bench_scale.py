@@ -145,16 +145,18 @@ def phase_run(work: Path, size: int, engine: str, cache_file: Path, questions: i
 
 def search_latency(settings, store, embedder, gold, repeats: int = 3, warmup: int = 3) -> dict[str, Any]:
     from ingest.sparse import query_vector
-    from ingest.store import DENSE
+    from ingest.store import DENSE, UNITS
 
     retrieval = settings.retrieval
     queries = [(embedder.embed_query(g.question), query_vector(g.question)) for g in gold]
     timings: list[float] = []
     for i, (dense, sparse) in enumerate(queries[:warmup] + queries * repeats):
         started = time.perf_counter()
-        # As the retriever asks: three chunks per wanted passage (at least 12), dense vectors back.
+        # As the retriever asks: three chunks per wanted passage (at least 12), the three rankings fused,
+        # dense and unit vectors back.
         hits = store.hybrid_search(dense, sparse, limit=max(retrieval.top_k * 3, 12),
-                                   prefetch_limit=retrieval.prefetch_k, with_vectors=[DENSE])
+                                   prefetch_limit=retrieval.prefetch_k, with_vectors=[DENSE, UNITS],
+                                   sparse_weight=retrieval.sparse_weight, units_weight=retrieval.units_weight)
         elapsed = (time.perf_counter() - started) * 1000
         assert hits, "no hits"
         if i >= warmup:

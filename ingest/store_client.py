@@ -21,6 +21,7 @@ from ingest.store import (
     RRF_K,
     SPARSE,
     UNITS,
+    UNITS_CANDIDATES,
     ChunkFilter,
     ChunkPoint,
     Hit,
@@ -140,19 +141,21 @@ class ClientEngine:
                flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float,
                units_weight: float) -> list[Hit]:
         qfilter = to_filter(flt)
-        prefetch = [models.Prefetch(query=floats(dense), using=DENSE, limit=prefetch_limit, filter=qfilter)]
-        weights = [1.0]
-        if sparse.indices:
-            prefetch.append(
-                models.Prefetch(
+
+        def candidates(size: int) -> list[models.Prefetch]:
+            found = [models.Prefetch(query=floats(dense), using=DENSE, limit=size, filter=qfilter)]
+            if sparse.indices:
+                found.append(models.Prefetch(
                     query=models.SparseVector(indices=sparse.indices, values=sparse.values),
-                    using=SPARSE, limit=prefetch_limit, filter=qfilter,
-                )
-            )
-            weights.append(sparse_weight)
+                    using=SPARSE, limit=size, filter=qfilter))
+            return found
+
+        prefetch = candidates(prefetch_limit)
+        weights = [1.0, sparse_weight][: len(prefetch)]
         if units_weight:
+            pool = candidates(prefetch_limit * UNITS_CANDIDATES)
             prefetch.append(models.Prefetch(query=[floats(dense)], using=UNITS, limit=prefetch_limit,
-                                            filter=qfilter))
+                                            filter=qfilter, prefetch=pool))
             weights.append(units_weight)
         response = self.client.query_points(
             self.collection, prefetch=prefetch,

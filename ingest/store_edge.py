@@ -32,6 +32,7 @@ from ingest.store import (
     RRF_K,
     SPARSE,
     UNITS,
+    UNITS_CANDIDATES,
     ChunkFilter,
     ChunkPoint,
     Hit,
@@ -193,17 +194,20 @@ class EdgeEngine:
                flt: ChunkFilter | None, with_vectors: Sequence[str], sparse_weight: float,
                units_weight: float) -> list[Hit]:
         efilter = to_filter(flt)
-        prefetch = [edge.Prefetch(limit=prefetch_limit, filter=efilter,
-                                  query=edge.Query.Nearest(floats(dense), using=DENSE))]
-        weights = [1.0]
-        if sparse.indices:
-            prefetch.append(edge.Prefetch(
-                limit=prefetch_limit, filter=efilter,
-                query=edge.Query.Nearest(edge.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE),
-            ))
-            weights.append(sparse_weight)
+
+        def candidates(size: int) -> list[edge.Prefetch]:
+            found = [edge.Prefetch(limit=size, filter=efilter,
+                                   query=edge.Query.Nearest(floats(dense), using=DENSE))]
+            if sparse.indices:
+                found.append(edge.Prefetch(limit=size, filter=efilter, query=edge.Query.Nearest(
+                    edge.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)))
+            return found
+
+        prefetch = candidates(prefetch_limit)
+        weights = [1.0, sparse_weight][: len(prefetch)]
         if units_weight:
             prefetch.append(edge.Prefetch(limit=prefetch_limit, filter=efilter,
+                                          prefetches=candidates(prefetch_limit * UNITS_CANDIDATES),
                                           query=edge.Query.Nearest([floats(dense)], using=UNITS)))
             weights.append(units_weight)
         # Edge fuses with weighted RRF itself, by the same formula as a server and the client's local mode.
