@@ -270,9 +270,9 @@ class Store:
         sparse_weight: float = 1.0,
         units_weight: float = 0.0,
     ) -> list[Hit]:
-        """Dense and BM25 candidates, and with ``units_weight`` the chunks whose best answer unit is
-        nearest the query (MaxSim over ``UNITS``), fused by weighted reciprocal rank in the engine, in one
-        request.
+        """Dense and BM25 candidates, and with ``units_weight`` the same kind of candidates
+        (``UNITS_CANDIDATES`` times as many) ranked again by their best answer unit (MaxSim over
+        ``UNITS``), fused by weighted reciprocal rank in the engine, in one request.
 
         ``with_vectors`` names the vectors to return with each hit (e.g. ``[DENSE, UNITS]``).
         """

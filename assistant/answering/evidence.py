@@ -267,9 +267,9 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
             heard.add(document)
             leads.append(unit)
     chosen: list[Unit] = []
+    near = best - _anchor_margin(question, settings)
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
-        holder = next((u for u in content if _holds(u, anchor, passages)
-                       and u.score >= best - _anchor_margin(question, settings)), None)
+        holder = next((u for u in content if _holds(u, anchor, passages) and u.score >= near), None)
         if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
