@@ -347,6 +347,9 @@ def test_list_entries_naming_one_thing_merge():
 
     assert _same_name("EGIL – Provisioneringstjänst för elever", "Egil")
     assert _same_name("UKA", "UKAA – uppföljning") and not _same_name("Egil", "Inclubit")
+    # A shared common noun names no one thing: the plan's networks are six entries, not one.
+    assert not _same_name("Nätverk samarbetsverktyg", "Nätverk dataanalys för skolutveckling")
+    assert _same_name("AI nätverket", "AI-nätverk")
 
 
 # ---------------------------------------------------------------------------------------- sentences

@@ -504,10 +504,13 @@ def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """Two entries naming one thing: "EGIL – Provisioneringstjänst ..." and "Egil"; "UKA" and "UKAA"."""
-    first_a, first_b = (_fold(x).split()[0] if x.split() else "" for x in (a, b))
-    shorter, longer = sorted((first_a, first_b), key=len)
-    return bool(shorter) and longer.startswith(shorter) and len(shorter) >= 3
+    """Two entries naming one thing: "EGIL – Provisioneringstjänst ..." and "Egil"; "UKA" and "UKAA"; not
+    "Nätverk X" and "Nätverk Y": each word of the shorter label begins the longer one's word there."""
+    words_a, words_b = (_fold(x).replace("–", " ").split() for x in (a, b))
+    shorter, longer = sorted((words_a, words_b), key=len)
+    if not shorter or len(shorter[0]) < 3:
+        return False
+    return all(w2.startswith(w1) or w1.startswith(w2) for w1, w2 in zip(shorter, longer))
 
 
 def _fold(text: str) -> str:
