@@ -280,6 +280,15 @@ def test_a_question_across_years_hears_each_years_document(assistant):
 
 
 @pytest.mark.slow
+def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_announces(assistant):
+    # 2011: "Medelantalet anställda ... har uppgått till" / "Kvinnor 1 1" / "Män 0,5 0,5" / "Totalt 1,5 1,5"
+    # (the announced rows go on); 2021: the row "Medelantalet anställda 2,5 1,8", not the year's best
+    # sentence without a figure.
+    answer = ask(assistant, "Hur många anställda hade Sambruk i genomsnitt 2011 jämfört med 2021?")
+    assert not answer.refused and "1,5" in answer.text and "2,5" in answer.text, answer.text
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(("refused", "answered", "expected"), [
     # A figure must be about the name asked: the 2011 report counts followers on one platform only.
     ("Hur många följare har Sambruk på Youtube?",

@@ -252,9 +252,14 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
                   and u.score >= best - settings.latest_margin]
         if latest:
             pool = [latest[0], *(u for u in pool if u is not latest[0])]
-    if asks_quantity(question):
+    quantity, noun = asks_quantity(question), counted(question)
+
+    def answers(unit: Unit) -> bool:  # a figure, about what the question counts ("anställda", not members)
+        return figure(unit) and (noun is None or _counts(unit, noun, passages))
+
+    if quantity:
         # The figure is the answer: the best unit holding one leads, if it fits nearly as well.
-        figures = [u for u in pool[:1] + content if figure(u)
+        figures = [u for u in pool[:1] + content if answers(u)
                    and reach(u) >= best - settings.figure_margin]
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
@@ -269,7 +274,9 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
-        holder = next((u for u in content if _holds(u, anchor, passages) and u.score >= near), None)
+        holders = [u for u in content if _holds(u, anchor, passages) and u.score >= near]
+        # asked for a figure, that year's best unit holding one
+        holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
         if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
@@ -311,6 +318,7 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
                 break
             added.append(after)
             length += len(after.text)
+            table = table or after.kind == "row"  # announced rows ("har uppgått till" / "Kvinnor 1 1") go on
             if table or parent or _announces(after):
                 continue  # a table's rows, an item's sub-items, or a unit that is open itself, go on
             if not colon or after.kind == "sentence":
