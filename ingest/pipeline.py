@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.records import ChunkRecord, DocumentMeta
 from ingest.settings import IndexSettings
 from ingest.catalog import doc_id_for, document_meta, load_catalog
@@ -28,7 +30,7 @@ from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import VERSION as SEGMENTER_VERSION
 from ingest.segmenting import Span, plain, segment
 from ingest.sparse import document_vector
-from ingest.store import ChunkPoint, Store, point_id
+from ingest.store import UNIT_SCHEME, ChunkPoint, Store, point_id
 
 
 @dataclass
@@ -173,6 +175,33 @@ def texts_to_embed(inputs: list[TitledText],
     return texts, owners
 
 
+# A unit that a later chunk repeats under the same title (two chunks' overlap, a line a table repeats) has
+# the same vector in both: the chunks would tie exactly in the units ranking, and an engine orders a tie
+# as it finds it, so ranks moved between runs of one question. Each repeat counts this much less than the
+# one before (the units are compared by dot product, their vectors unit length): the first chunk holding
+# a unit ranks first.
+REPEAT_DISCOUNT = 1e-3
+
+
+def discount_repeats(records: list[ChunkRecord], inputs: list[TitledText],
+                     units: list[Any]) -> list[list[list[float]]]:
+    """Each chunk's unit vectors at unit length, the n-th repeat of one its document holds earlier scaled
+    by ``(1 - REPEAT_DISCOUNT) ** n`` (pure; vectors reused from the index are renormalised first)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for record, item, vectors in zip(records, inputs, units, strict=True):
+        matrix = np.asarray(vectors, dtype=np.float64)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-12)
+        for k, (start, end, kind, _) in enumerate(record.units):
+            if kind == "heading":
+                continue  # it has its chunk's vector (texts_to_embed), shared with no other chunk
+            key = (item.title, _unit_text(record, start, end))
+            matrix[k] *= (1 - REPEAT_DISCOUNT) ** seen.get(key, 0)  # the n-th repeat n times
+            seen[key] = seen.get(key, 0) + 1
+        out.append(matrix.astype(np.float32).tolist())
+    return out
+
+
 def _unit_text(record: ChunkRecord, start: int, end: int) -> str:
     """A unit (document offsets) of a chunk as it is embedded and reported: one plain line."""
     return plain(record.text[start - record.start:end - record.start])
@@ -214,6 +243,10 @@ class Ingestor:
             self.store.drop()
         elif note := self.store.migrate_legacy(self.model_name):
             progress.message(note)
+        elif (old := self.store.outdated_units(self.model_name)) is not None:
+            progress.message(f"The index's answer units were made as '{old}'; this version makes them as "
+                             f"'{UNIT_SCHEME}', so the index is rebuilt and everything embedded anew.")
+            self.store.drop()
         catalog = load_catalog(self.settings.catalog_file)
         files = discover(self.settings.corpus_dir, self.settings.catalog_file)
         report.files = len(files)
@@ -267,16 +300,18 @@ class Ingestor:
             known = reuse[doc.meta.doc_id]
             vectors = embedder.embed_documents(texts, on_batch=progress.advance)
             embedded = {i: (vectors[k], vectors[owners[k]]) for k, i in enumerate(missing)}
-            points = []
-            for i, (record, item, sha) in enumerate(zip(doc.records, doc.inputs, doc.text_shas, strict=True)):
+            vectors_of = []
+            for i, (item, sha) in enumerate(zip(doc.inputs, doc.text_shas, strict=True)):
                 if i in embedded:
                     dense, units = embedded[i]
-                    sparse = document_vector(f"{item.title}\n{item.text}")
+                    vectors_of.append((dense, document_vector(f"{item.title}\n{item.text}"), units))
                 else:
-                    dense, sparse, units = known[sha]
-                payload = record.model_dump() | {"text_sha": sha}
-                points.append(ChunkPoint(chunk_id=record.chunk_id, payload=payload, dense=dense, sparse=sparse,
-                                         units=units))
+                    vectors_of.append(known[sha])
+            unit_vectors = discount_repeats(doc.records, doc.inputs, [units for _, _, units in vectors_of])
+            points = [ChunkPoint(chunk_id=record.chunk_id, payload=record.model_dump() | {"text_sha": sha},
+                                 dense=dense, sparse=sparse, units=units)
+                      for record, sha, (dense, sparse, _), units
+                      in zip(doc.records, doc.text_shas, vectors_of, unit_vectors, strict=True)]
             doc_record = doc.meta.model_dump() | {
                 "fingerprint": doc.fingerprint,
                 "chunks": len(points),

@@ -21,7 +21,8 @@ from ingest.sparse import ANALYZER_ID, SparseVector
 DENSE = "dense"
 SPARSE = "bm25"
 UNITS = "units"  # one vector per answer unit of the chunk (embedded on its own, see ingest.pipeline), MaxSim
-UNIT_SCHEME = "segmenting-v1+own-embedding"  # changes when units are cut or embedded otherwise
+# changes when units are cut, embedded or compared otherwise (repeats discounted: ingest.pipeline)
+UNIT_SCHEME = "segmenting-v1+own-embedding+dot-repeats-discounted"
 _ID_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4f5e-9a57-5a3b1d0c2e11")
 KEYWORD_FIELDS = ("doc_id", "file", "doc_type", "organisation", "language")
 INTEGER_FIELDS = ("year", "ordinal")
@@ -30,9 +31,8 @@ RRF_K = 2
 # The answer-unit ranking (MaxSim) ranks again the dense and BM25 candidates of this many times the
 # prefetch size: the units carry no HNSW graph, and a scan of every point grows with the corpus (x100:
 # search p95 43 ms against 2.3 ms). At 4x it agrees with the full scan on 99.3 % of the top 10 and 98.4 %
-# of the top 40 (dev questions, 2026-12-01; 1x: 92.5 % / 78.6 %). Two neighbour chunks that share their best
-# unit (the chunks' overlap) tie in this ranking, and the engine orders ties as it finds them: their fused
-# ranks may swap between runs (a gold passage's first rank moves by one in 1-2 of 208 questions).
+# of the top 40 (dev questions, 2026-12-01; 1x: 92.5 % / 78.6 %). Two chunks holding one unit do not tie in
+# it: the later one's copy counts a hair less (ingest.pipeline.REPEAT_DISCOUNT).
 UNITS_CANDIDATES = 4
 
 
@@ -186,6 +186,16 @@ class Store:
             self.replace_document(record, points, had_chunks=False)
             copied += len(points)
         return copied
+
+    def outdated_units(self, model_name: str) -> str | None:
+        """The unit scheme of an index made by the same model and analyzer with an older version, when
+        it differs from this one's: every vector is made anew anyway, so ingest rebuilds it (None: not so)."""
+        if not self.engine.exists():
+            return None
+        found = self.engine.metadata()
+        same = all(found.get(k) == v for k, v in self.expected_metadata(model_name, None).items()
+                   if v is not None and k != "units")
+        return found.get("units") if same and found.get("units") != UNIT_SCHEME else None
 
     def check(self, model_name: str, dimension: int | None = None) -> None:
         """Refuse to mix vectors of two models in one collection (dimension None: not known yet)."""

@@ -90,7 +90,7 @@ class ClientEngine:
                 DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE),
                 # Rescoring only (MaxSim over a point's own units): no HNSW graph to build (m=0).
                 UNITS: models.VectorParams(
-                    size=dimension, distance=models.Distance.COSINE,
+                    size=dimension, distance=models.Distance.DOT,  # unit length, a repeat a hair less
                     multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
                     hnsw_config=models.HnswConfigDiff(m=0),
                 ),

@@ -114,7 +114,7 @@ class EdgeEngine:
                 DENSE: edge.EdgeVectorParams(size=dimension, distance=edge.Distance.Cosine),
                 # Rescoring only (MaxSim over a point's own units): no HNSW graph to build (m=0).
                 UNITS: edge.EdgeVectorParams(
-                    size=dimension, distance=edge.Distance.Cosine,
+                    size=dimension, distance=edge.Distance.Dot,  # unit length, a repeat a hair less
                     multivector_config=edge.MultiVectorConfig(edge.MultiVectorComparator.MaxSim),
                     hnsw_config=edge.HnswIndexConfig(m=0, ef_construct=100, full_scan_threshold=10_000),
                 ),

@@ -226,6 +226,22 @@ def test_int8_vectors_are_a_model_switch(ingested):
         ingestor.run()
 
 
+def test_an_index_with_an_older_unit_scheme_is_rebuilt_by_ingest(ingested):
+    # Units compared otherwise (a new scheme) need every vector made anew: ingest rebuilds, asks no flag.
+    ingestor, first = ingested
+    engine = ingestor.store.engine
+    metadata = engine.metadata() | {"units": "segmenting-v1+own-embedding"}
+    engine.create(metadata, metadata["dimension"])  # an empty index of the older scheme
+    messages = []
+    progress = type("Progress", (), {"message": lambda self, text: messages.append(text),
+                                     "start_embedding": lambda self, n: None, "advance": lambda self, n=1: None,
+                                     "stop": lambda self: None})()
+    report = ingestor.run(progress=progress)
+    assert any("rebuilt" in m for m in messages), messages
+    assert report.total_chunks == first.total_chunks
+    assert ingestor.store.engine.metadata()["units"] != "segmenting-v1+own-embedding"
+
+
 def test_rebuild_starts_over(ingested):
     ingestor, first = ingested
     report = ingestor.run(rebuild=True)
@@ -380,6 +396,27 @@ def test_batches_pack_texts_by_token_count_within_the_budget():
     for batch in batches:  # padded to its longest, a batch fits unless a text alone is over budget
         assert len(batch) * max(counts[i] for i in batch) <= 100 or len(batch) == 1
     assert [b for b in batches if len(b) == 1] == [[0], [4], [6]]
+
+
+def test_a_repeated_unit_counts_a_hair_less_in_each_later_chunk():
+    """Two chunks holding one unit under one title would tie exactly in the units ranking (an engine then
+    orders them as it finds them); each repeat is scaled down once more, headings are left alone."""
+    from ingest.embedding import TitledText
+    from ingest.pipeline import REPEAT_DISCOUNT, discount_repeats
+    from ingest.records import ChunkRecord
+
+    text = "Rubrik\nSamma rad.\nAnnan rad."
+    units = [(0, 6, "heading", 1), (7, 17, "sentence", 0), (18, 28, "sentence", 0)]
+    record = ChunkRecord(doc_id="d", file="f.txt", title="T", chunk_id="c", ordinal=0, section="S",
+                         start=0, end=len(text), text=text, units=units)
+    item = TitledText(title="T > S", text=text)
+    vectors = [[2.0, 0.0], [0.0, 1.0], [0.6, 0.8]]  # any length in: unit length out
+    first, second, third = discount_repeats([record] * 3, [item] * 3, [vectors] * 3)
+    assert np.allclose(first, [[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    assert second[0] == [1.0, 0.0]  # a heading has its own chunk's vector
+    assert second[1][1] == pytest.approx(1 - REPEAT_DISCOUNT) and third[1][1] == pytest.approx((1 - REPEAT_DISCOUNT) ** 2)
+    other = TitledText(title="T > Other", text=text)  # under another title the unit was embedded apart
+    assert discount_repeats([record] * 2, [item, other], [vectors] * 2)[1][1] == [0.0, 1.0]
 
 
 def test_units_are_embedded_once_and_headings_take_their_chunks_vector():

@@ -65,6 +65,18 @@ def test_every_year_a_question_names_is_heard(assistant):
     assert {p.year for p in narrowed} == {2026}  # a year the filters exclude is not searched
 
 
+@pytest.mark.parametrize("question", [
+    # "• Inga projekt budgeterade för 2022." stands in three chunks of the minutes' budget; "3. Mål a) Finns
+    # mål formulerade ..." in three of § 16: their chunks tied in the units ranking and swapped between runs.
+    "Vilka projekt gör att e-nämndens omsättning 2022 väntas bli högre än budgeterat?",
+    "Which of the e-nämnd's goals for 2022 was at risk according to the interim report in § 16?",
+])
+def test_one_question_gets_the_same_passages_in_the_same_order_every_time(assistant, question):
+    runs = {tuple(tuple(p.chunk_ids) for p in assistant.retrieve(AskRequest(question=question)))
+            for _ in range(8)}
+    assert len(runs) == 1, runs
+
+
 def test_a_chunk_is_found_by_the_one_sentence_that_answers(assistant):
     """§ 16's decision is one line of a long item about the interim report: by its chunk's vector and BM25
     it ranks fifth; with its best answer unit as a third ranking in the fusion, second."""
