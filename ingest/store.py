@@ -208,7 +208,9 @@ class Store:
                 f"the index at {self.engine.where} was built with {found.get('embedding_model')} "
                 f"({found.get('dimension')} dims, {found.get('sparse_analyzer')}, units {found.get('units')}); "
                 f"this version needs {model_name} ({dimension} dims, {ANALYZER_ID}, units {UNIT_SCHEME}). "
-                "Run `python -m ingest --rebuild` or choose another collection (SAMBRUK_QDRANT__COLLECTION)."
+                + ("Run `python -m ingest` (it rebuilds an index of older units by itself)."
+                   if self.outdated_units(model_name) is not None else
+                   "Run `python -m ingest --rebuild` or choose another collection (SAMBRUK_QDRANT__COLLECTION).")
             )
 
     def create(self, model_name: str, dimension: int) -> None:
