@@ -207,6 +207,16 @@ def test_a_table_chosen_by_its_header_row_brings_its_rows(assistant):
 
 
 @pytest.mark.slow
+def test_a_list_led_by_a_tables_first_row_lists_the_rows_under_it(assistant):
+    # The header row "Nya medlemmar 2021 | Anledning ..." fits an English question; the rows under it
+    # ("Huddinge | Bibblix") share no word with it and fall outside the list margin on their own.
+    answer = ask(assistant, "List the municipalities that became members of Sambruk in 2021.")
+    assert not answer.refused
+    for town in ("Boden", "Göteborg", "Huddinge", "Leksand", "Nyköping", "Upplands Väsby"):
+        assert town in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_figure_in_a_financial_statement_row_is_evidence(assistant):
     answer = ask(assistant, "Vad var medelantalet anställda i Sambruk år 2021?")
     assert "2,5" in answer.text, answer.text  # "Medelantalet anställda 2,5 1,8": a row, once read as a heading

@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Literal
 
 import numpy as np
@@ -438,7 +439,8 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     lines = [e for e in entries if e.units[0].kind in ("item", "row")]
     entries = max((k for k in (sections, lines) if k), key=lambda k: max(e.score for e in k))
     top = max(e.score for e in entries)
-    kept = sorted((e for e in entries if e.score >= top - settings.list_margin), key=lambda e: -e.score)
+    kept = _table_rows(sorted((e for e in entries if e.score >= top - settings.list_margin),
+                              key=lambda e: -e.score), entries, units)
     merged: list[Item] = []
     for entry in kept:
         same = next((m for m in merged if _same_name(m.label, entry.label)), None)
@@ -449,6 +451,25 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
             same.units.extend(entry.units[:1])
     merged = merged[:settings.max_items]
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
+
+
+def _table_rows(kept: list[Item], entries: list[Item], units: list[Unit]) -> list[Item]:
+    """A table's first row that fits brings the rows under it, in their order, where it stood: a header
+    ("Nya medlemmar 2021 | Anledning") says what the rows are, whose own words share little with the
+    question; a slide's table has no header, and its first row is one of the entries."""
+    by_unit = {e.units[0]: e for e in entries if len(e.units) == 1}
+    out: list[Item] = []
+    for entry in kept:
+        head = entry.units[0]
+        own = [u for u in units if u.passage == head.passage]
+        position = own.index(head) if head.kind == "row" else -1
+        rows = []
+        if position >= 0 and (position == 0 or own[position - 1].kind != "row"):
+            rows = list(takewhile(lambda u: u.kind == "row", own[position + 1:]))
+        out.append(entry)
+        out += [Item(r.text, entry.score, [r], list(entry.passages)) for r in rows if r in by_unit]
+    seen: set[Unit] = set()
+    return [e for e in out if not (e.units[0] in seen or seen.add(e.units[0]))]
 
 
 _PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
