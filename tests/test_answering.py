@@ -217,6 +217,21 @@ def test_a_list_led_by_a_tables_first_row_lists_the_rows_under_it(assistant):
 
 
 @pytest.mark.slow
+def test_a_quoted_sentence_that_points_back_is_named_by_its_heading(assistant):
+    # "AI nätverket" / "... Detta är idag det nätverk med flest deltagare ...": quoted alone, "detta" names
+    # no network.
+    answer = ask(assistant, "Vilket nätverk har flest deltagare?")
+    assert not answer.refused and "(AI nätverket) Detta är idag det nätverk" in answer.text, answer.text
+
+
+def test_a_sentence_points_back_when_it_opens_with_a_demonstrative():
+    from assistant.query import refers_back
+
+    assert refers_back("Detta är idag det nätverk med flest deltagare.") and refers_back("These are used.")
+    assert not refers_back("Det finns ett stort intresse.") and not refers_back("Nätverket drivs av Alingsås.")
+
+
+@pytest.mark.slow
 def test_a_figure_in_a_financial_statement_row_is_evidence(assistant):
     answer = ask(assistant, "Vad var medelantalet anställda i Sambruk år 2021?")
     assert "2,5" in answer.text, answer.text  # "Medelantalet anställda 2,5 1,8": a row, once read as a heading

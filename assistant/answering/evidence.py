@@ -67,6 +67,7 @@ class Unit:
     score: float  # cosine to the question
     text: str  # as an answer shows it
     context: str = ""  # the headings it stands under: what it is about
+    label: str = ""  # the innermost of them, as a reader would name what the unit is about
 
 
 @dataclass
@@ -108,14 +109,14 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             if kind == "heading":
                 heading = text
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
-                          f"{heading} {passage.section}"))
+                          f"{heading} {passage.section}", heading or _label(passage.section.split(" > ")[-1])))
     stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
                  score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text,
-                 context)
-            for (p, k, lo, hi, kind, level, score, text, context), own in zip(spans, stems, strict=True)]
+                 context, label)
+            for (p, k, lo, hi, kind, level, score, text, context, label), own in zip(spans, stems, strict=True)]
 
 
 def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:

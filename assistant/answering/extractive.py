@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from assistant.answering.evidence import Evidence, Item, Unit
 from assistant.answering.prompts import REFUSAL
+from assistant.query import refers_back
 from assistant.schemas import Language, Message, Mode, Passage
 
 _INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
@@ -77,6 +78,11 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
     parts = []
     for source, own in by_source.items():
         ordered = sorted(own, key=lambda u: (passages[u.passage].start + u.start))
-        body = " ".join(shown.format(u.text) + f" [{u.passage + 1}]" for u in ordered)
-        parts.append(f"{_INTRO[language][0].format(source)} {body}")
+        said: list[str] = []
+        for unit in ordered:
+            # "Detta är idag det nätverk ...": the heading it stands under says what "detta" is, unless
+            # the answer said so already
+            named = unit.label and refers_back(unit.text) and not any(unit.label in s for s in said)
+            said.append((f"({unit.label}) " if named else "") + shown.format(unit.text) + f" [{unit.passage + 1}]")
+        parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
     return "\n".join(parts)
