@@ -98,7 +98,7 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
-        heading = ""
+        heading, own_section = "", _label(passage.section.split(" > ")[-1])
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
@@ -109,14 +109,15 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             if kind == "heading":
                 heading = text
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
-                          f"{heading} {passage.section}", heading or _label(passage.section.split(" > ")[-1])))
+                          f"{heading} {passage.section}", heading or own_section))
     stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
                  score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text,
                  context, label)
-            for (p, k, lo, hi, kind, level, score, text, context, label), own in zip(spans, stems, strict=True)]
+            for (p, k, lo, hi, kind, level, score, text, context, label), own
+            in zip(spans, stems, strict=True)]
 
 
 def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:

@@ -83,6 +83,6 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
             # "Detta är idag det nätverk ...": the heading it stands under says what "detta" is, unless
             # the answer said so already
             named = unit.label and refers_back(unit.text) and not any(unit.label in s for s in said)
-            said.append((f"({unit.label}) " if named else "") + shown.format(unit.text) + f" [{unit.passage + 1}]")
+            said.append(f"({unit.label}) " * bool(named) + shown.format(unit.text) + f" [{unit.passage + 1}]")
         parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
     return "\n".join(parts)
