@@ -47,18 +47,6 @@ def years_mentioned(question: str) -> list[int]:
     return [int(y) for y in _YEAR.findall(question)]
 
 
-# Demonstratives, which point at what was said before ("Detta är ..."); "det" and "de" open sentences
-# that point at nothing too ("Det finns ...").
-_DEMONSTRATIVE = re.compile(r"(detta|denna|dessa|this|these|those)", re.IGNORECASE)
-
-
-def refers_back(sentence: str) -> bool:
-    """A sentence that opens with a demonstrative ("Detta är idag det nätverk ..."): quoted alone, it does
-    not say what it is about."""
-    first = sentence.split(maxsplit=1)[0] if sentence.split() else ""
-    return bool(_DEMONSTRATIVE.fullmatch(first.strip(",.:;")))
-
-
 def is_follow_up(question: str, history: list[Message]) -> bool:
     """A question that leans on the conversation: it refers back, or is too short to stand alone."""
     if not any(m.role == "user" for m in history):

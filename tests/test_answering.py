@@ -225,7 +225,7 @@ def test_a_quoted_sentence_that_points_back_is_named_by_its_heading(assistant):
 
 
 def test_a_sentence_points_back_when_it_opens_with_a_demonstrative():
-    from assistant.query import refers_back
+    from assistant.answering.extractive import refers_back
 
     assert refers_back("Detta är idag det nätverk med flest deltagare.") and refers_back("These are used.")
     assert not refers_back("Det finns ett stort intresse.") and not refers_back("Nätverket drivs av Alingsås.")

@@ -13,10 +13,12 @@ from collections.abc import Iterator, Sequence
 
 from assistant.answering.evidence import Evidence, Item, Unit
 from assistant.answering.prompts import REFUSAL
-from assistant.query import refers_back
 from assistant.schemas import Language, Message, Mode, Passage
 
 _INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
+# Demonstratives, which point at what was said before ("Detta är ..."); "det" and "de" open sentences
+# that point at nothing too ("Det finns ...").
+_DEMONSTRATIVE = re.compile(r"(detta|denna|dessa|this|these|those)", re.IGNORECASE)
 
 
 class ExtractiveBackend:
@@ -83,6 +85,14 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
             # "Detta är idag det nätverk ...": the heading it stands under says what "detta" is, unless
             # the answer said so already
             named = unit.label and refers_back(unit.text) and not any(unit.label in s for s in said)
-            said.append(f"({unit.label}) " * bool(named) + shown.format(unit.text) + f" [{unit.passage + 1}]")
+            prefix = f"({unit.label}) " if named else ""
+            said.append(prefix + shown.format(unit.text) + f" [{unit.passage + 1}]")
         parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
     return "\n".join(parts)
+
+
+def refers_back(sentence: str) -> bool:
+    """A sentence that opens with a demonstrative ("Detta är idag det nätverk ..."): quoted alone, it does
+    not say what it is about."""
+    first = sentence.split(maxsplit=1)[0] if sentence.split() else ""
+    return bool(_DEMONSTRATIVE.fullmatch(first.strip(",.:;")))
