@@ -306,8 +306,7 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
         own = [u for u in units if u.passage == unit.passage]
         position = own.index(unit)
         following = own[position + 1:]
-        table = (unit.kind == "row" and (position == 0 or own[position - 1].kind != "row")
-                 and bool(following) and following[0].kind == "row")
+        table = bool(_rows_under(unit, own))
         parent = unit.kind == "item" and _has_children(unit, following)
         if not (table or parent or _announces(unit)):
             continue
@@ -463,15 +462,19 @@ def _table_rows(kept: list[Item], entries: list[Item], units: list[Unit]) -> lis
     out: list[Item] = []
     for entry in kept:
         head = entry.units[0]
-        own = [u for u in units if u.passage == head.passage]
-        position = own.index(head) if head.kind == "row" else -1
-        rows = []
-        if position >= 0 and (position == 0 or own[position - 1].kind != "row"):
-            rows = list(takewhile(lambda u: u.kind == "row", own[position + 1:]))
+        rows = _rows_under(head, [u for u in units if u.passage == head.passage])
         out.append(entry)
         out += [Item(r.text, entry.score, [r], list(entry.passages)) for r in rows if r in by_unit]
     seen: set[Unit] = set()
     return [e for e in out if not (e.units[0] in seen or seen.add(e.units[0]))]
+
+
+def _rows_under(unit: Unit, own: list[Unit]) -> list[Unit]:
+    """The rows after a table's first row (``own``: the units of its passage); none for any other unit."""
+    position = own.index(unit)
+    if unit.kind != "row" or (position > 0 and own[position - 1].kind == "row"):
+        return []
+    return list(takewhile(lambda u: u.kind == "row", own[position + 1:]))
 
 
 _PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
