@@ -376,6 +376,56 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     assert _continued("Varför valde kommunen ett system?", [units[0]], units, settings) == []  # no name asked
 
 
+@pytest.mark.slow
+def test_a_list_a_heading_names_is_what_stands_under_it_in_order(assistant):
+    # "Gemensamma verktyg" on a slide: its items, not their nested points ("Fildelning", "Chat").
+    tools = ask(assistant, "Vilka gemensamma verktyg har Sambruk för medlemmarna?").text
+    found = [tool for tool in ("Samverka", "Förvaltningsplaner", "Support", "Forum", "Dokumentation",
+                               "Event/konferens", "Digitala möten", "Stimma") if f"- {tool}" in tools]
+    assert len(found) == 8 and "Fildelning" not in tools, tools
+    # "Aktiva nätverk" opens a group: a section for each network, the last two in the next chunk.
+    networks = ask(assistant, "Vilka nätverk är aktiva under 2026?").text
+    order = [networks.find(f"- {n}") for n in ("Digital signering", "DSO", "Nätverk samarbetsverktyg",
+                                                "Digidel", "AI nätverket", "Nätverk dataanalys")]
+    assert -1 not in order and order == sorted(order), networks
+
+
+def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
+    from assistant.answering.evidence import _under, heading_list
+    from assistant.settings import AnswerSettings
+
+    def units(spec: list[tuple[str, str, int]], passage: int = 0, score: float = 0.5) -> list[Unit]:
+        out, at = [], 0
+        for k, (kind, text, level) in enumerate(spec):
+            out.append(Unit(passage, k, at, at + len(text), kind, level, score, text))
+            at += len(text) + 1
+        return out
+
+    settings = AnswerSettings()
+    meta = {"doc_id": "d", "file": "d.txt", "title": "Plan", "chunk_ids": ["d:0"], "text": "", "score": 0.5}
+    slide = units([("heading", "Gemensamma verktyg", 2), ("item", "Samverka – samarbetsplattform", 0),
+                   ("item", "Fildelning", 1), ("item", "Forum", 0), ("item", "Stimma", 0),
+                   ("heading", "Projektportfölj", 2), ("item", "BlackoutBox", 0)])
+    passages = [Passage(**meta, section="Gemensamma verktyg", start=0, end=100)]
+    assert [e.label for e in _under(slide[0], slide, passages, settings)] == [
+        "Samverka – samarbetsplattform", "Forum", "Stimma"]
+    # A heading directly followed by a heading groups the sections after it, in the passages of its
+    # section too; a section whose opening does not name it is no entry.
+    first = units([("heading", "Aktiva nätverk", 9), ("heading", "DSO Nätverket", 9),
+                   ("sentence", "Sambruks DSO-nätverk är en plattform för kunskap.", 0),
+                   ("heading", "Digidel", 9), ("sentence", "Digidel är ett nätverk för delaktighet.", 0)])
+    second = units([("heading", "AI nätverket", 9), ("sentence", "Sambruks AI-nätverk är öppet för alla.", 0),
+                    ("heading", "Mål för nätverk", 9), ("sentence", "Vi ska utveckla verksamheten.", 0)],
+                   passage=1)
+    passages = [Passage(**meta, section="Aktiva nätverk", start=0, end=100),
+                Passage(**meta, section="Aktiva nätverk", start=100, end=200)]
+    assert [e.label for e in _under(first[0], first + second, passages, settings)] == [
+        "DSO Nätverket", "Digidel", "AI nätverket"]
+    # Only the best heading, and only when it fits within the list margin of the best entry.
+    assert len(heading_list(first + second, passages, settings, top=0.5)) == 3
+    assert heading_list(first + second, passages, settings, top=0.5 + settings.list_margin + 0.01) == []
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 

@@ -3,7 +3,8 @@
 Every unit (sentence, list item, table row, slide fragment; see ``ingest.segmenting``) carries its
 cosine to the question, computed by retrieval with the query vector it already had. Selection adds
 only structure that holds for any question: a list question is answered by the items or child
-headings that fit it, each once, newest document first; a "how many / when" question by a unit that
+headings that fit it, each once, newest document first, or by what stands under a heading that names
+the list; a "how many / when" question by a unit that
 holds a figure about what it names; a "which / who" answer goes on until it names something the
 question did not; a second document that fits nearly as well as the best one is heard too. The
 refusal is decided by signals that do not depend on wording: the best unit's cosine, whether the
@@ -40,7 +41,7 @@ from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
 from ingest.screening import INSTRUCTION
-from ingest.segmenting import plain
+from ingest.segmenting import LABEL_LEVEL, plain
 from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
@@ -169,6 +170,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
     if asks_list(question):
         items = list_items(units, passages, settings)
+        if items:
+            items = heading_list(units, passages, settings, max(i.score for i in items)) or items
         if len(items) >= settings.min_list_entries:
             # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it.
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
@@ -417,22 +420,9 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     """
     entries: list[Item] = []
     for p, passage in enumerate(passages):
-        own = [u for u in units if u.passage == p]
         # Text before the passage's first heading belongs to the passage's own (innermost) section.
-        label, body = _label(passage.section.split(" > ")[-1]), []
-        for unit in [*own, None]:
-            if unit is None or unit.kind == "heading":
-                if body and label and _names_its_subject(label, body):
-                    opening = body[:settings.heading_opening] if settings.heading_opening else body
-                    entries.append(Item(label, max(u.score for u in opening), body, [p]))
-                if unit is not None:
-                    label, body = _label(unit.text), []
-                continue
-            if unit.kind in ("item", "row"):
-                if not unit.text.endswith("!"):  # an exclamation is a slogan, no entry
-                    entries.append(Item(unit.text, unit.score, [unit], [p]))
-            elif len(unit.text) >= settings.min_unit_chars:
-                body.append(unit)
+        entries += _entries([u for u in units if u.passage == p], _label(passage.section.split(" > ")[-1]),
+                            settings)
     if not entries:
         return []
     # Sections and list lines compete as kinds: an answer lists services or it lists bullet points.
@@ -452,6 +442,64 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
             same.units.extend(entry.units[:1])
     merged = merged[:settings.max_items]
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
+
+
+def _entries(own: list[Unit], label: str, settings: AnswerSettings) -> list[Item]:
+    """The entries of a run of units in document order: each list item and table row, and each section
+    (named by its heading, ``label`` for the text before the first) whose opening names its subject."""
+    entries: list[Item] = []
+    body: list[Unit] = []
+    for unit in [*own, None]:
+        if unit is None or unit.kind == "heading":
+            if body and label and _names_its_subject(label, body):
+                opening = body[:settings.heading_opening] if settings.heading_opening else body
+                entries.append(Item(label, max(u.score for u in opening), body, [body[0].passage]))
+            if unit is not None:
+                label, body = _label(unit.text), []
+            continue
+        if unit.kind in ("item", "row"):
+            if not unit.text.endswith("!"):  # an exclamation is a slogan, no entry
+                entries.append(Item(unit.text, unit.score, [unit], [unit.passage]))
+        elif len(unit.text) >= settings.min_unit_chars:
+            body.append(unit)
+    return entries
+
+
+def heading_list(units: list[Unit], passages: list[Passage], settings: AnswerSettings,
+                 top: float) -> list[Item]:
+    """A list that a heading names: what stands under the best heading, in its order, when that heading
+    fits the question within ``list_margin`` of the best entry (``top``) and has at least
+    ``min_list_entries`` entries under it. (Trying every heading within the margin instead, best first,
+    until one has a list under it: dev -0.01, test -0.013.)"""
+    headings = [u for u in units if u.kind == "heading" and not u.text.isdigit()]  # "7": a slide number
+    heading = max(headings, key=lambda u: u.score, default=None)
+    if heading is None or heading.score < top - settings.list_margin:
+        return []
+    entries = _under(heading, units, passages, settings)
+    return entries[:settings.max_items] if len(entries) >= settings.min_list_entries else []
+
+
+def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
+    """The entries under a heading, in order. "Gemensamma verktyg" on a slide is followed by the tools, as
+    items: its own items and rows (not their nested points). "Aktiva nätverk" in a plan is directly
+    followed by a heading: it opens a group, a section for each network (the plan's contents list them
+    flat beside it), up to the next heading of its level, in its passage and in the later passages of
+    its section."""
+    own = [u for u in units if u.passage == heading.passage]
+    after = own[own.index(heading) + 1:]
+    if not (after and after[0].kind == "heading" and not after[0].text.isdigit()):
+        body = takewhile(lambda u: u.kind != "heading", after)
+        return [e for e in _entries([u for u in body if u.kind == "row" or u.level == 0], "", settings)
+                if e.units[0].kind in ("item", "row")]
+    passage = passages[heading.passage]
+    name = _label(heading.text)
+    later = sorted((p for p, q in enumerate(passages) if _document(q) == _document(passage)
+                    and q.start > passage.start and name in map(_label, q.section.split(" > "))),
+                   key=lambda p: passages[p].start)
+    group = [*after, *(u for p in later for u in units if u.passage == p)]
+    if heading.level < LABEL_LEVEL:  # a numbered chapter ends at the next heading of its level
+        group = list(takewhile(lambda u: u.kind != "heading" or u.level > heading.level, group))
+    return [e for e in _entries(group, "", settings) if e.units[0].kind not in ("item", "row")]
 
 
 def _table_rows(kept: list[Item], entries: list[Item], units: list[Unit]) -> list[Item]:
