@@ -92,6 +92,14 @@ def counted(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+_HOW = re.compile(r"\b(hur|how)\b", re.IGNORECASE)
+
+
+def asks_how(question: str) -> bool:
+    """"Hur går man till väga ...", "How do municipalities report ...": a way, not a figure."""
+    return bool(_HOW.search(question)) and not asks_quantity(question)
+
+
 def asks_list(question: str) -> bool:
     """"Vilka ...", "Which services ...": the answer is several things."""
     return bool(_LIST.search(question))

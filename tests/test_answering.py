@@ -374,6 +374,8 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     settings = AnswerSettings()
     assert _continued("Vilket system valde kommunen?", [units[0]], units, settings) == [units[1]]
     assert _continued("Varför valde kommunen ett system?", [units[0]], units, settings) == []  # no name asked
+    # a way of doing something goes on in the sentences that follow
+    assert _continued("Hur valde kommunen ett system?", [units[0]], units, settings) == [units[1]]
 
 
 @pytest.mark.slow
@@ -500,7 +502,7 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
 
 
 def test_question_grammar_names_counts_and_dates():
-    from assistant.query import asks_list, asks_quantity, asks_who, counted, names_in
+    from assistant.query import asks_how, asks_list, asks_quantity, asks_who, counted, names_in
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
@@ -513,6 +515,8 @@ def test_question_grammar_names_counts_and_dates():
     assert asks_list("Which services does the plan describe?") and asks_list("What projects were started?")
     assert not asks_list("Which prize was the project given?") and not asks_list("What figure does it show?")
     assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
+    assert asks_how("Hur får medlemmarna insyn?") and asks_how("How do municipalities report data?")
+    assert not asks_how("Hur många medlemmar finns?") and not asks_how("How much does it cost?")
 
 
 def test_refusal_is_recognised_in_either_language():

@@ -28,6 +28,7 @@ import numpy as np
 from assistant.query import (
     asks_cost,
     asks_date,
+    asks_how,
     asks_list,
     asks_name,
     asks_quantity,
@@ -344,13 +345,14 @@ def _has_children(item: Unit, following: list[Unit]) -> bool:
 
 def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
     """The sentence after a leading one that cannot be all of the answer, in its passage, when the answer
-    has room for it: a short lead, or the lead of a "which / who" answer that names nothing the question
-    did not (it restates the question; the name tends to follow)."""
+    has room for it: a short lead, the lead of a "which / who" answer that names nothing the question
+    did not (it restates the question; the name tends to follow), or the lead of a "how" answer (a way
+    of doing something is told in sentences that follow each other: dev +0.01, answer_chars_p50 +15)."""
     if not chosen:
         return []
     lead = chosen[0]
     unnamed = asks_name(question) and not any(_new_names(u, question) for u in chosen)
-    if len(lead.text) >= settings.lead_context_chars and not unnamed:
+    if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
         return []
     own = [u for u in units if u.passage == lead.passage]
     position = own.index(lead)
