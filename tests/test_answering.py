@@ -416,7 +416,7 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
     first = units([("heading", "Aktiva nätverk", 9), ("heading", "DSO Nätverket", 9),
                    ("sentence", "Sambruks DSO-nätverk är en plattform för kunskap.", 0),
                    ("heading", "Digidel", 9), ("sentence", "Digidel är ett nätverk för delaktighet.", 0)])
-    second = units([("heading", "AI nätverket", 9), ("sentence", "Sambruks AI-nätverk är öppet för alla.", 0),
+    second = units([("heading", "AI nätverket", 9), ("sentence", "Sambruks AI-nätverk är öppet.", 0),
                     ("heading", "Mål för nätverk", 9), ("sentence", "Vi ska utveckla verksamheten.", 0)],
                    passage=1)
     passages = [Passage(**meta, section="Aktiva nätverk", start=0, end=100),
