@@ -428,6 +428,27 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
     assert heading_list(first + second, passages, settings, top=0.5 + settings.list_margin + 0.01) == []
 
 
+def test_a_chosen_list_item_brings_the_sentences_that_end_its_line():
+    from assistant.answering.evidence import _item_rest
+    from assistant.settings import AnswerSettings
+
+    text = ("- Förvaltningsplan, där förvaltningsråden följer sina planer. Baserad på NocoBase.\n"
+            "- Forum, baserat på Discourse.\nEfter listan står en mening.")
+    spans = [("item", "- Förvaltningsplan, där förvaltningsråden följer sina planer."),
+             ("sentence", "Baserad på NocoBase."), ("item", "- Forum, baserat på Discourse."),
+             ("sentence", "Efter listan står en mening.")]
+    units = []
+    for k, (kind, said) in enumerate(spans):
+        at = text.index(said)
+        units.append(Unit(0, k, at, at + len(said), kind, 0, 0.5, said))
+    meta = {"doc_id": "d", "file": "d.txt", "title": "Plan", "chunk_ids": ["d:0"], "score": 0.5}
+    passages = [Passage(**meta, section="Verktyg", start=0, end=len(text), text=text)]
+    settings = AnswerSettings()
+    assert _item_rest([units[0]], units, passages, settings) == [units[1]]
+    assert _item_rest([units[2]], units, passages, settings) == []  # the next line is not the item's
+    assert _item_rest([units[3]], units, passages, settings) == []  # a sentence is no item
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 

@@ -181,6 +181,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
     chosen = _sentences(question, content, passages, settings, reach, figure)
     chosen += _announced(chosen, units, settings)
+    chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     if asks_who(question) and not any(_new_names(u, question) for u in chosen):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
@@ -329,6 +330,26 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
                 continue  # a table's rows, an item's sub-items, or a unit that is open itself, go on
             if not colon or after.kind == "sentence":
                 break  # the sentence is closed (after a colon, only a run of items or rows goes on)
+    return added
+
+
+def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
+               settings: AnswerSettings) -> list[Unit]:
+    """The sentences that end a chosen list item's line ("- Förvaltningsplan (…), där … utveckling." /
+    "Baserad på NocoBase."): an item is one entry, however many sentences it holds; within the answer's
+    length budget plus ``announced_chars``."""
+    added: list[Unit] = []
+    length = sum(len(u.text) for u in chosen)
+    for unit in [u for u in chosen if u.kind == "item"]:
+        own = [u for u in units if u.passage == unit.passage]
+        text, previous = passages[unit.passage].text, unit
+        for after in own[own.index(unit) + 1:]:
+            if after.kind != "sentence" or "\n" in text[previous.end:after.start] or after in chosen \
+                    or after in added or length + len(after.text) > settings.max_chars + settings.announced_chars:
+                break
+            added.append(after)
+            length += len(after.text)
+            previous = after
     return added
 
 
