@@ -379,6 +379,17 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
 
 
 @pytest.mark.slow
+def test_a_heading_the_question_names_lists_what_stands_under_it(assistant):
+    # "Agenda" scores as its slide's chunk, below a heading of the minutes; the question names it.
+    agenda = ask(assistant, "Vilka punkter stod på agendan för informationsträffen?")
+    assert not agenda.refused, agenda.text
+    order = [agenda.text.find(f"- {point}") for point in (
+        "Statusuppdatering föreningen", "Pågående samverkan", "På gång, projekt",
+        "Att starta en ny samverkan", "Omvärld och kommande regelverk", "Formella kontakter")]
+    assert -1 not in order and order == sorted(order), agenda.text
+
+
+@pytest.mark.slow
 def test_a_list_a_heading_names_is_what_stands_under_it_in_order(assistant):
     # "Gemensamma verktyg" on a slide: its items, not their nested points ("Fildelning", "Chat").
     tools = ask(assistant, "Vilka gemensamma verktyg har Sambruk för medlemmarna?").text
@@ -423,9 +434,17 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
                 Passage(**meta, section="Aktiva nätverk", start=100, end=200)]
     assert [e.label for e in _under(first[0], first + second, passages, settings)] == [
         "DSO Nätverket", "Digidel", "AI nätverket"]
-    # Only the best heading, and only when it fits within the list margin of the best entry.
-    assert len(heading_list(first + second, passages, settings, top=0.5)) == 3
-    assert heading_list(first + second, passages, settings, top=0.5 + settings.list_margin + 0.01) == []
+    # Only a heading that fits within the list margin of the best entry.
+    assert len(heading_list("", first + second, passages, settings, top=0.5)) == 3
+    assert heading_list("", first + second, passages, settings, top=0.5 + settings.list_margin + 0.01) == []
+    # A heading the question names comes before a better-scoring one.
+    tools = units([("heading", "Verktyg", 2), ("item", "Forum", 0), ("item", "Support", 0),
+                   ("item", "Stimma", 0)], passage=2, score=0.45)
+    passages.append(Passage(**meta, section="Verktyg", start=300, end=400))
+    both = first + second + tools
+    assert [e.label for e in heading_list("Vilka verktyg finns?", both, passages, settings, top=0.5)] == [
+        "Forum", "Support", "Stimma"]
+    assert len(heading_list("Vilka nätverk finns?", both, passages, settings, top=0.5)) == 3  # the networks
 
 
 def test_a_chosen_list_item_brings_the_sentences_that_end_its_line():

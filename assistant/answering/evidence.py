@@ -172,7 +172,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_list(question):
         items = list_items(units, passages, settings)
         if items:
-            items = heading_list(units, passages, settings, max(i.score for i in items)) or items
+            items = heading_list(question, units, passages, settings, max(i.score for i in items)) or items
         if len(items) >= settings.min_list_entries:
             # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it.
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
@@ -488,20 +488,25 @@ def _entries(own: list[Unit], label: str, settings: AnswerSettings) -> list[Item
     return entries
 
 
-def heading_list(units: list[Unit], passages: list[Passage], settings: AnswerSettings,
+def heading_list(question: str, units: list[Unit], passages: list[Passage], settings: AnswerSettings,
                  top: float) -> list[Item]:
-    """A list that a heading names: what stands under the best heading, in its order, when that heading
-    fits the question within ``list_margin`` of the best entry (``top``) and has at least
-    ``min_list_entries`` entries under it. A heading scores as its chunk (ingest gives it the chunk's
-    vector) plus the question's stems it holds, so the best heading is the one naming the question in
-    the chunk that fits it. (Every heading within the margin instead, best first, until one has a list
-    under it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02.)"""
-    headings = [u for u in units if u.kind == "heading" and not u.text.isdigit()]  # "7": a slide number
-    heading = max(headings, key=lambda u: u.score, default=None)
-    if heading is None or heading.score < top - settings.list_margin:
-        return []
-    entries = _under(heading, units, passages, settings)
-    return entries[:settings.max_items] if len(entries) >= settings.min_list_entries else []
+    """A list that a heading names: what stands under a heading that fits the question within
+    ``list_margin`` of the best entry (``top``), in its order, when there are at least
+    ``min_list_entries`` entries under it. A heading whose words the question holds comes first ("Agenda"
+    for "Vilka punkter stod på agendan …?", "Skola" for "… för skolor?"), the best-scoring one first;
+    then the best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus
+    the question's stems it holds. (Every heading within the margin, best first, until one has a list
+    under it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
+    without the margin: test -0.013, a compound "DigidelCenter" naming "Digidel".)"""
+    fits = [u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
+            and u.score >= top - settings.list_margin]
+    asked = _fold(question)
+    named = sorted((h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)),
+                   key=lambda u: -u.score)
+    for heading in dict.fromkeys([*named, *sorted(fits, key=lambda u: -u.score)[:1]]):
+        if len(entries := _under(heading, units, passages, settings)) >= settings.min_list_entries:
+            return entries[:settings.max_items]
+    return []
 
 
 def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
