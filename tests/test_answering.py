@@ -468,6 +468,23 @@ def test_a_chosen_list_item_brings_the_sentences_that_end_its_line():
     assert _item_rest([units[3]], units, passages, settings) == []  # a sentence is no item
 
 
+def test_a_step_that_leads_a_how_answer_is_followed_by_the_next_step_of_its_list():
+    from assistant.answering.evidence import Unit, _continued
+    from assistant.settings import AnswerSettings
+
+    spans = [("item", 0, "Vid etablering av en ny tjänst ska den beslutade etableringsprocessen följas"),
+             ("item", 1, "o en punkt under steget"),
+             ("item", 0, "Användarna ingår i ett förvaltningsråd och beslutar gemensamt om utvecklingen")]
+    units, at = [], 0
+    for k, (kind, level, text) in enumerate(spans):
+        units.append(Unit(0, k, at, at + len(text), kind, level, 0.5, text))
+        at += len(text) + 1
+    settings = AnswerSettings()
+    assert _continued("Hur etableras en ny tjänst?", [units[0]], units, settings) == [units[2]]
+    # an item that leads any other answer stands alone
+    assert _continued("Vad gäller för en ny tjänst?", [units[0]], units, settings) == []
+
+
 def test_list_entries_naming_one_thing_merge():
     from assistant.answering.evidence import _same_name
 

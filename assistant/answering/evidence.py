@@ -368,7 +368,8 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     """The sentence after a leading one that cannot be all of the answer, in its passage, when the answer
     has room for it: a short lead, the lead of a "which / who" answer that names nothing the question
     did not (it restates the question; the name tends to follow), or the lead of a "how" answer (a way
-    of doing something is told in sentences that follow each other: dev +0.01, answer_chars_p50 +15)."""
+    of doing something is told in sentences that follow each other: dev +0.01, answer_chars_p50 +15;
+    a leading list item, a step, by the next item of its list: dev +0.01)."""
     if not chosen:
         return []
     lead = chosen[0]
@@ -376,12 +377,15 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
         return []
     own = [u for u in units if u.passage == lead.passage]
-    position = own.index(lead)
-    after = own[position + 1:position + 2]
+    following = own[own.index(lead) + 1:]
+    wanted = "sentence"
+    if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
+        following = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
+        wanted = "item"
     length = sum(len(u.text) for u in chosen)
-    if after and after[0].kind == "sentence" and after[0] not in chosen \
-            and length + len(after[0].text) <= settings.max_chars:
-        return after
+    if following and (after := following[0]).kind == wanted and after.level == lead.level \
+            and after not in chosen and length + len(after.text) <= settings.max_chars:
+        return [after]
     return []
 
 
