@@ -378,13 +378,13 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
         return []
     own = [u for u in units if u.passage == lead.passage]
     following = own[own.index(lead) + 1:]
-    wanted = "sentence"
     if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
-        following = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
-        wanted = "item"
+        steps = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
+        after = steps[0] if steps and steps[0].kind == "item" and steps[0].level == lead.level else None
+    else:
+        after = following[0] if following and following[0].kind == "sentence" else None
     length = sum(len(u.text) for u in chosen)
-    if following and (after := following[0]).kind == wanted and after.level == lead.level \
-            and after not in chosen and length + len(after.text) <= settings.max_chars:
+    if after is not None and after not in chosen and length + len(after.text) <= settings.max_chars:
         return [after]
     return []
 
