@@ -496,12 +496,12 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
                  top: float) -> list[Item]:
     """A list that a heading names: what stands under a heading that fits the question within
     ``list_margin`` of the best entry (``top``), in its order, when there are at least
-    ``min_list_entries`` entries under it. A heading whose words the question holds comes first ("Agenda"
-    for "Vilka punkter stod på agendan …?", "Skola" for "… för skolor?"), the best-scoring one first;
-    then the best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus
-    the question's stems it holds. (Every heading within the margin, best first, until one has a list
-    under it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
-    without the margin: test -0.013, a compound "DigidelCenter" naming "Digidel".)"""
+    ``min_list_entries`` entries under it. A heading whose words the question holds comes first (the
+    slide's "Agenda" for a question about the meeting's agenda), the best-scoring one first; then the
+    best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus the
+    question's stems it holds. (Every heading within the margin, best first, until one has a list under
+    it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
+    without the margin: test -0.013, a compound in the question naming a shorter heading.)"""
     fits = [u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
             and u.score >= top - settings.list_margin]
     asked = _fold(question)
