@@ -502,12 +502,11 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
     question's stems it holds. (Every heading within the margin, best first, until one has a list under
     it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
     without the margin: test -0.013, a compound in the question naming a shorter heading.)"""
-    fits = [u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
-            and u.score >= top - settings.list_margin]
+    fits = sorted((u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
+                   and u.score >= top - settings.list_margin), key=lambda u: -u.score)
     asked = _fold(question)
-    named = sorted((h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)),
-                   key=lambda u: -u.score)
-    for heading in dict.fromkeys([*named, *sorted(fits, key=lambda u: -u.score)[:1]]):
+    named = [h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)]
+    for heading in dict.fromkeys([*named, *fits[:1]]):
         if len(entries := _under(heading, units, passages, settings)) >= settings.min_list_entries:
             return entries[:settings.max_items]
     return []
