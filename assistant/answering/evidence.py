@@ -507,17 +507,21 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
     asked = _fold(question)
     named = [h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)]
     for heading in dict.fromkeys([*named, *fits[:1]]):
-        if len(entries := _under(heading, units, passages, settings)) >= settings.min_list_entries:
+        entries = _under(heading, units, passages, settings, named=heading in named)
+        if len(entries) >= settings.min_list_entries:
             return entries[:settings.max_items]
     return []
 
 
-def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
+def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: AnswerSettings, *,
+           named: bool = False) -> list[Item]:
     """The entries under a heading, in order. "Gemensamma verktyg" on a slide is followed by the tools, as
     items: its own items and rows (not their nested points). "Aktiva nätverk" in a plan is directly
     followed by a heading: it opens a group, a section for each network (the plan's contents list them
     flat beside it), up to the next heading of its level, in its passage and in the later passages of
-    its section."""
+    its section. The sections of a numbered chapter the question names ("5.6 Skola" for schools) are
+    its entries by their place; under any other heading only sections that name their subject are
+    (a report's "4 Analysområden" opens "Nuläge" and "Val av inriktning": topics, not things)."""
     own = [u for u in units if u.passage == heading.passage]
     after = own[own.index(heading) + 1:]
     if not (after and after[0].kind == "heading" and not after[0].text.isdigit()):
@@ -532,7 +536,34 @@ def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: 
     group = [*after, *(u for p in later for u in units if u.passage == p)]
     if heading.level < LABEL_LEVEL:  # a numbered chapter ends at the next heading of its level
         group = list(takewhile(lambda u: u.kind != "heading" or u.level > heading.level, group))
+        if named:
+            return _children(group, heading.level + 1, name, passages, settings)
     return [e for e in _entries(group, "", settings) if e.units[0].kind not in ("item", "row")]
+
+
+def _children(group: list[Unit], level: int, chapter: str, passages: list[Passage],
+              settings: AnswerSettings) -> list[Item]:
+    """The numbered sections of one level in a chapter ("5.6.1", "5.6.2" under "5.6 Skola"), each an
+    entry by its place, whatever its opening says ("Från Norrköpings kommun har ..." opens
+    "5.6.2 Tillarbetslivet"), with its text. A later passage that opens inside one of them (no heading
+    of its own yet) names it in its section path, after the chapter."""
+    entries: list[Item] = []
+    for previous, unit in zip([None, *group], group):
+        if unit.kind == "heading":
+            if unit.level == level:
+                entries.append(Item(_label(unit.text), unit.score, [unit], [unit.passage]))
+            continue
+        if previous is None or previous.passage != unit.passage:
+            path = [_label(s) for s in passages[unit.passage].section.split(" > ")]
+            inside = path[path.index(chapter) + 1:path.index(chapter) + 2] if chapter in path else []
+            if inside and not (entries and _same_name(entries[-1].label, inside[0])):
+                entries.append(Item(inside[0], unit.score, [], [unit.passage]))
+        if entries and len(unit.text) >= settings.min_unit_chars:
+            entries[-1].units.append(unit)
+    for entry in entries:  # quoted from its opening, not its heading, where it has one
+        entry.units = [u for u in entry.units if u.kind != "heading"] or entry.units
+        entry.score = max(u.score for u in entry.units)
+    return entries
 
 
 def _table_rows(kept: list[Item], entries: list[Item], units: list[Unit]) -> list[Item]:
