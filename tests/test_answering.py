@@ -379,6 +379,27 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     assert _continued("Hur valde kommunen ett system?", [units[0]], units, settings) == [units[1]]
 
 
+def test_a_sentence_that_refers_back_to_a_chosen_one_follows_it():
+    from assistant.answering.evidence import Unit, _referred
+    from assistant.settings import AnswerSettings
+
+    texts = ["Därefter fattade styrgruppen beslut om förstudiens inriktning vid mötet 2022-04-21.",
+             "Beslutet blev att förstudien skulle utreda ett mindre LMS.",
+             "Sambruk har många medlemmar i landet och de flesta är kommuner av olika storlek.",
+             "Sambruk startade 2002.", "Tre möten hölls under året i den gemensamma nämnden.",
+             "Under 2023 fortsätter arbetet."]
+    units, at = [], 0
+    for k, text in enumerate(texts):
+        units.append(Unit(0, k, at, at + len(text), "sentence", 0, 0.5, text))
+        at += len(text) + 1
+    settings = AnswerSettings()
+    assert _referred([units[0]], units, settings) == [units[1]]  # "beslut" ... "Beslutet"
+    assert _referred([units[2]], units, settings) == []  # a name the two share is no reference
+    assert _referred([units[4]], units, settings) == []  # nor a preposition ("under" / "Under")
+    tight = settings.model_copy(update={"max_chars": 50, "announced_chars": 50})
+    assert _referred([units[0]], units, tight) == []  # no room
+
+
 @pytest.mark.slow
 def test_a_heading_the_question_names_lists_what_stands_under_it(assistant):
     # "Agenda" scores as its slide's chunk, below a heading of the minutes; the question names it.
