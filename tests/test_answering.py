@@ -379,6 +379,16 @@ def test_a_lead_that_names_nothing_new_for_a_which_question_is_continued():
     assert _continued("Hur valde kommunen ett system?", [units[0]], units, settings) == [units[1]]
 
 
+@pytest.mark.slow
+def test_a_way_of_doing_that_a_named_heading_lists_is_its_steps_in_order(assistant):
+    # The slide "Ny samverkan?" lists the steps; the agenda item "Att starta en ny samverkan" only
+    # restates the question, and the last step exclaims.
+    answer = ask(assistant, "Hur går man till väga för att få igång en ny samverkan?")
+    steps = [answer.text.find(f"- {step}") for step in ("Idé eller befintlig lösning", "Samverka fram",
+                                                         "Sondera, skaka hand, besluta och kör!")]
+    assert -1 not in steps and steps == sorted(steps), answer.text
+
+
 def test_a_sentence_that_refers_back_to_a_chosen_one_follows_it():
     from assistant.answering.evidence import Unit, _referred
     from assistant.settings import AnswerSettings
@@ -440,10 +450,12 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
     meta = {"doc_id": "d", "file": "d.txt", "title": "Plan", "chunk_ids": ["d:0"], "text": "", "score": 0.5}
     slide = units([("heading", "Gemensamma verktyg", 2), ("item", "Samverka – samarbetsplattform", 0),
                    ("item", "Fildelning", 1), ("item", "Forum", 0), ("item", "Stimma", 0),
-                   ("heading", "Projektportfölj", 2), ("item", "BlackoutBox", 0)])
+                   ("item", "Testa och kör!", 0), ("heading", "Projektportfölj", 2),
+                   ("item", "BlackoutBox", 0)])
     passages = [Passage(**meta, section="Gemensamma verktyg", start=0, end=100)]
+    # under a heading an item that exclaims is one of its list too
     assert [e.label for e in _under(slide[0], slide, passages, settings)] == [
-        "Samverka – samarbetsplattform", "Forum", "Stimma"]
+        "Samverka – samarbetsplattform", "Forum", "Stimma", "Testa och kör!"]
     # A heading directly followed by a heading groups the sections after it, in the passages of its
     # section too; a section whose opening does not name it is no entry.
     first = units([("heading", "Aktiva nätverk", 9), ("heading", "DSO Nätverket", 9),

@@ -179,13 +179,19 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             if prose is not None and prose.score > max(i.score for i in items):
                 items = [Item(prose.text, prose.score, [prose], [prose.passage]), *items][:settings.max_items]
             return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
+    # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
+    # idea, offer, "Sondera, skaka hand, besluta och kör!") is those steps, in order (dev +0.01; a
+    # named heading without the margin: dev -0.01).
+    steps = heading_list(question, units, passages, settings, best, named_only=True) if asks_how(question) else []
+    if steps:
+        return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, passages, settings, reach, figure)
     chosen += _announced(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
-    chosen += _referred(chosen, units, settings)
     if asks_who(question) and not any(_new_names(u, question) for u in chosen):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
+    chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
 
@@ -500,9 +506,11 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
 
 
-def _entries(own: list[Unit], label: str, settings: AnswerSettings) -> list[Item]:
+def _entries(own: list[Unit], label: str, settings: AnswerSettings, *, exclaimed: bool = False) -> list[Item]:
     """The entries of a run of units in document order: each list item and table row, and each section
-    (named by its heading, ``label`` for the text before the first) whose opening names its subject."""
+    (named by its heading, ``label`` for the text before the first) whose opening names its subject.
+    An item that exclaims is a slogan ("Sparar tid och pengar!"), no entry, unless ``exclaimed``: under
+    a heading, whatever its list holds is its list ("Sondera, skaka hand, besluta och kör!")."""
     entries: list[Item] = []
     body: list[Unit] = []
     for unit in [*own, None]:
@@ -514,7 +522,7 @@ def _entries(own: list[Unit], label: str, settings: AnswerSettings) -> list[Item
                 label, body = _label(unit.text), []
             continue
         if unit.kind in ("item", "row"):
-            if not unit.text.endswith("!"):  # an exclamation is a slogan, no entry
+            if exclaimed or not unit.text.endswith("!"):
                 entries.append(Item(unit.text, unit.score, [unit], [unit.passage]))
         elif len(unit.text) >= settings.min_unit_chars:
             body.append(unit)
@@ -522,7 +530,7 @@ def _entries(own: list[Unit], label: str, settings: AnswerSettings) -> list[Item
 
 
 def heading_list(question: str, units: list[Unit], passages: list[Passage], settings: AnswerSettings,
-                 top: float) -> list[Item]:
+                 top: float, *, named_only: bool = False) -> list[Item]:
     """A list that a heading names: what stands under a heading that fits the question within
     ``list_margin`` of the best entry (``top``), in its order, when there are at least
     ``min_list_entries`` entries under it. A heading whose words the question holds comes first (the
@@ -530,12 +538,13 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
     best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus the
     question's stems it holds. (Every heading within the margin, best first, until one has a list under
     it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
-    without the margin: test -0.013, a compound in the question naming a shorter heading.)"""
+    without the margin: test -0.013, a compound in the question naming a shorter heading.) With
+    ``named_only`` only a heading the question names will do."""
     fits = sorted((u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
                    and u.score >= top - settings.list_margin), key=lambda u: -u.score)
     asked = _fold(question)
     named = [h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)]
-    for heading in dict.fromkeys([*named, *fits[:1]]):
+    for heading in dict.fromkeys([*named, *([] if named_only else fits[:1])]):
         entries = _under(heading, units, passages, settings, named=heading in named)
         if len(entries) >= settings.min_list_entries:
             return entries[:settings.max_items]
@@ -555,8 +564,8 @@ def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: 
     after = own[own.index(heading) + 1:]
     if not (after and after[0].kind == "heading" and not after[0].text.isdigit()):
         body = takewhile(lambda u: u.kind != "heading", after)
-        return [e for e in _entries([u for u in body if u.kind == "row" or u.level == 0], "", settings)
-                if e.units[0].kind in ("item", "row")]
+        return [e for e in _entries([u for u in body if u.kind == "row" or u.level == 0], "", settings,
+                                    exclaimed=True) if e.units[0].kind in ("item", "row")]
     passage = passages[heading.passage]
     name = _label(heading.text)
     later = sorted((p for p, q in enumerate(passages) if _document(q) == _document(passage)
