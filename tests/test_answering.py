@@ -496,6 +496,10 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
     assert [e.label for e in named] == [
         "EGIL – Provisionering", "Tillarbetslivet", "Uppföljningssystem – UKA"]
     assert [u.text for u in named[2].units] == ["Förvaltningsrådet har ansvaret för ekonomin."]
+    # a later passage that opens inside a section with nothing to quote adds no entry
+    bare = units([("sentence", "Kort.", 0), ("heading", "5.7 Stöd", 2)], passage=1)
+    assert [e.label for e in _under(chapter[0], chapter + bare, sections, settings, named=True)] == [
+        "EGIL – Provisionering", "Tillarbetslivet"]
     unnamed = _under(chapter[0], chapter + rest, sections, settings)
     assert [e.label for e in unnamed] == ["EGIL – Provisionering"]
     listed = heading_list("Vilka tjänster finns för skolan?", chapter + rest, sections, settings, top=0.5)

@@ -380,11 +380,11 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     if not chosen:
         return []
     lead = chosen[0]
-    own = [u for u in units if u.passage == lead.passage]
-    following = own[own.index(lead) + 1:]
     unnamed = asks_name(question) and not any(_new_names(u, question) for u in chosen)
     if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
         return []
+    own = [u for u in units if u.passage == lead.passage]
+    following = own[own.index(lead) + 1:]
     if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
         steps = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
         after = steps[0] if steps and steps[0].kind == "item" and steps[0].level == lead.level else None
@@ -587,17 +587,17 @@ def _children(group: list[Unit], level: int, chapter: str, passages: list[Passag
     of its own yet) names it in its section path, after the chapter."""
     entries: list[Item] = []
     for previous, unit in zip([None, *group], group):
-        if unit.kind == "heading":
-            if unit.level == level:
-                entries.append(Item(_label(unit.text), unit.score, [unit], [unit.passage]))
-            continue
-        if previous is None or previous.passage != unit.passage:
+        child = unit.kind == "heading" and unit.level == level
+        if not child and (previous is None or previous.passage != unit.passage):
             path = [_label(s) for s in passages[unit.passage].section.split(" > ")]
-            inside = path[path.index(chapter) + 1:path.index(chapter) + 2] if chapter in path else []
+            inside = path[path.index(chapter) + 1:][:1] if chapter in path else []
             if inside and not (entries and _same_name(entries[-1].label, inside[0])):
                 entries.append(Item(inside[0], unit.score, [], [unit.passage]))
-        if entries and len(unit.text) >= settings.min_unit_chars:
+        if child:
+            entries.append(Item(_label(unit.text), unit.score, [unit], [unit.passage]))
+        elif entries and unit.kind != "heading" and len(unit.text) >= settings.min_unit_chars:
             entries[-1].units.append(unit)
+    entries = [e for e in entries if e.units]  # a passage that opens inside one with nothing to quote
     for entry in entries:  # quoted from its opening, not its heading, where it has one
         entry.units = [u for u in entry.units if u.kind != "heading"] or entry.units
         entry.score = max(u.score for u in entry.units)
