@@ -479,6 +479,11 @@ def test_under_a_heading_stand_its_items_or_the_sections_it_groups():
     both = first + second + tools
     assert [e.label for e in heading_list("Vilka verktyg finns?", both, passages, settings, top=0.5)] == [
         "Forum", "Support", "Stimma"]
+    # an inflected form names it ("verktygen"); a compound that begins with it does not ("verktygslådor")
+    assert [e.label for e in heading_list("Vilka är verktygen?", both, passages, settings, top=0.5)] == [
+        "Forum", "Support", "Stimma"]
+    assert [e.label for e in heading_list("Vilka verktygslådor finns?", both, passages, settings,
+                                          top=0.5)] == ["DSO Nätverket", "Digidel", "AI nätverket"]
     # The numbered sections of a chapter the question names are its entries by their place, whatever
     # their opening says, into a later passage that opens inside one of them; an unnamed chapter keeps
     # only the sections that name their subject.

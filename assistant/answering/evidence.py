@@ -421,7 +421,13 @@ def _refers_back(unit: Unit, lead: Unit) -> bool:
         return False
     opening = _fold(unit.text.split()[0].strip(".,:;"))
     spoken = {w.strip(".,:;()”\"") for w in lead.text.split() if w.islower()}
-    return any(len(w) >= 4 and opening.startswith(w) and 0 < len(opening) - len(w) <= 3 for w in spoken)
+    return any(len(w) >= 4 and opening != w and _inflects(opening, w) for w in spoken)
+
+
+def _inflects(word: str, base: str) -> bool:
+    """``word`` is ``base`` or ``base`` with an ending ("skolan", "Beslutet"), not a compound that
+    begins with it ("digidelcenter" is no form of "digidel"): it adds at most three letters."""
+    return word.startswith(base) and len(word) - len(base) <= 3
 
 
 def _new_names(unit: Unit, question: str) -> list[str]:
@@ -533,17 +539,19 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
                  top: float, *, named_only: bool = False) -> list[Item]:
     """A list that a heading names: what stands under a heading that fits the question within
     ``list_margin`` of the best entry (``top``), in its order, when there are at least
-    ``min_list_entries`` entries under it. A heading whose words the question holds comes first (the
-    slide's "Agenda" for a question about the meeting's agenda), the best-scoring one first; then the
+    ``min_list_entries`` entries under it. A heading whose words the question holds, inflected or not,
+    comes first (the slide's "Agenda" for a question about "agendan"; a compound, "DigidelCenter",
+    does not name "Digidel"), the best-scoring one first; then the
     best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus the
     question's stems it holds. (Every heading within the margin, best first, until one has a list under
     it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
-    without the margin: test -0.013, a compound in the question naming a shorter heading.) With
+    without the margin: dev -0.01, an English "how" naming the minutes' "Budget".) With
     ``named_only`` only a heading the question names will do."""
     fits = sorted((u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
                    and u.score >= top - settings.list_margin), key=lambda u: -u.score)
-    asked = _fold(question)
-    named = [h for h in fits if (said := analyze(_label(h.text))) and all(s in asked for s in said)]
+    asked = analyze(question)
+    named = [h for h in fits if (said := analyze(_label(h.text)))
+             and all(any(_inflects(a, s) for a in asked) for s in said)]
     for heading in dict.fromkeys([*named, *([] if named_only else fits[:1])]):
         entries = _under(heading, units, passages, settings, named=heading in named)
         if len(entries) >= settings.min_list_entries:
