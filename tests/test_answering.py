@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
 import pytest
 from conftest import CORPUS, read_corpus
 
@@ -388,6 +389,41 @@ def test_a_way_of_doing_that_a_named_heading_lists_is_its_steps_in_order(assista
     steps = [answer.text.find(f"- {step}") for step in ("Idé eller befintlig lösning", "Samverka fram",
                                                          "Sondera, skaka hand, besluta och kör!")]
     assert -1 not in steps and steps == sorted(steps), answer.text
+
+
+@pytest.mark.slow
+def test_an_english_question_about_an_item_of_the_minutes_meets_its_headings_through_the_model(assistant):
+    # "decision" shares no stem with "E-nämndens beslut"; without the heading's cosine the item's status
+    # lines lead.
+    answer = ask(assistant, "What decision did the committee make in § 14?")
+    assert not answer.refused
+    first = answer.text.split(": ", 1)[1]
+    assert first.startswith('"E-nämnden beslutar att lägga informationen till handlingarna."'), answer.text
+
+
+def test_units_are_weighed_by_their_headings_cosine_for_an_english_question_about_one_item():
+    from assistant.answering.evidence import _weighed, headings_to_weigh
+
+    text = "§ 14\nE-nämndens beslut\nE-nämnden beslutar att lägga informationen till handlingarna.\n" \
+           "Sammanfattning av ärendet\nProjektet pågår enligt plan och i tid."
+    spans, at = [], 0
+    kinds = ["heading", "heading", "sentence", "heading", "sentence"]
+    for line, kind in zip(text.split("\n"), kinds, strict=True):
+        spans.append([at, at + len(line), kind, 9])
+        at += len(line) + 1
+    passage = Passage(doc_id="p", file="p.txt", title="Protokoll", chunk_ids=["p:0"], text=text,
+                      score=1.0, section="§ 14", start=0, end=len(text), units=spans,
+                      unit_vectors=np.eye(5, dtype=np.float32), unit_scores=np.full(5, 0.5, dtype=np.float32))
+    keys = headings_to_weigh("What was decided in § 14?", [passage], "en")
+    assert keys == [("Protokoll", "E-nämndens beslut"), ("Protokoll", "Sammanfattning av ärendet"),
+                    ("Protokoll", "§ 14")]
+    assert headings_to_weigh("Vad beslutades i § 14?", [passage], "sv") == []  # Swedish: its stems do it
+    assert headings_to_weigh("What was decided?", [passage], "en") == []  # no item of the minutes
+    units = passage_units([passage])
+    weighed = _weighed(units, [passage], {keys[0]: 0.6, keys[1]: 0.2, keys[2]: 0.3}, 0.5)
+    scores = {u.text: round(u.score, 2) for u in weighed if u.kind == "sentence"}
+    assert scores == {"E-nämnden beslutar att lägga informationen till handlingarna.": 0.5,
+                      "Projektet pågår enligt plan och i tid.": 0.3}
 
 
 def test_a_sentence_that_refers_back_to_a_chosen_one_follows_it():

@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from itertools import takewhile
 from typing import Literal
 
@@ -46,6 +46,7 @@ from ingest.segmenting import LABEL_LEVEL, plain
 from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
+HeadingKey = tuple[str, str]  # (document title, heading label)
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
@@ -128,16 +129,22 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
-           language: Language | None = None, draft: bool = False) -> Evidence:
+           language: Language | None = None, draft: bool = False,
+           heading_scores: Mapping[HeadingKey, float] | None = None) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
-    retrieval, only the documents that ``concerns`` admits)."""
+    retrieval, only the documents that ``concerns`` admits). ``heading_scores``: the cosines of the
+    headings that ``headings_to_weigh`` names, where the caller has them."""
     language = language or detect_language(question)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
                                                "max_chars": settings.draft_max_chars})
-    content = [u for u in units if u.kind != "heading" and len(u.text) >= settings.min_unit_chars
-               and not (draft and u.text.endswith("!"))]  # a formal reply does not quote exclamations
+
+    def answering(candidates: list[Unit]) -> list[Unit]:  # a formal reply does not quote exclamations
+        return [u for u in candidates if u.kind != "heading" and len(u.text) >= settings.min_unit_chars
+                and not (draft and u.text.endswith("!"))]
+
+    content = answering(units)
     if not content:
         return Evidence("refusal", reason="no passage holds a sentence")
     content.sort(key=lambda u: u.score, reverse=True)
@@ -154,10 +161,12 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other, lists too
         units = [u for u in units if any(_holds(u, m, passages) for m in marks)]
-        kept = set(units)
-        content = [u for u in content if u in kept]
+        if heading_scores and settings.heading_weight:
+            units = _weighed(units, passages, heading_scores, settings.heading_weight)
+        content = sorted(answering(units), key=lambda u: u.score, reverse=True)
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
+        best = content[0].score  # what follows is measured from the best unit of the item, as weighed
     # A figure asked for must be in a unit close to the question that is about what it names and
     # counts: a count of one platform's followers does not answer for another platform.
     names, noun = names_in(question), counted(question)
@@ -193,6 +202,33 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def headings_to_weigh(question: str, passages: list[Passage], language: Language) -> list[HeadingKey]:
+    """The headings (document title, label) whose cosines to the question ``select`` weighs units by:
+    for an English question about one item of the minutes, the headings of that item. A Swedish question
+    meets the item's Swedish headings through its stems (``passage_units``); an English one only through
+    the model, which ingest does not ask about headings (they take their chunk's vector)."""
+    if language != "en" or not (marks := _SECTION_MARK.findall(question)):
+        return []
+    return sorted({_heading_key(u, passages) for u in passage_units(passages)
+                   if u.label and any(_holds(u, m, passages) for m in marks)})
+
+
+def _heading_key(unit: Unit, passages: list[Passage]) -> HeadingKey:
+    return passages[unit.passage].title, _label(unit.label)
+
+
+def _weighed(units: list[Unit], passages: list[Passage], scores: Mapping[HeadingKey, float],
+             weight: float) -> list[Unit]:
+    """Each unit lowered by ``weight`` x how far its heading's cosine lies below the best heading's: in
+    "§ 16" the decision stands under "E-nämndens beslut", the summary under "Sammanfattning av ärendet"."""
+    keys = [_heading_key(u, passages) if u.label else None for u in units]
+    top = max((scores[k] for k in keys if k in scores), default=None)
+    if top is None:
+        return units
+    return [replace(u, score=u.score + weight * (scores[k] - top)) if u.kind != "heading" and k in scores
+            else u for u, k in zip(units, keys, strict=True)]
 
 
 def _figure(question: str) -> Callable[[Unit], bool]:
