@@ -462,7 +462,7 @@ def _refers_back(unit: Unit, lead: Unit) -> bool:
 
 def _inflects(word: str, base: str) -> bool:
     """``word`` is ``base`` or ``base`` with an ending ("skolan", "Beslutet"), not a compound that
-    begins with it ("digidelcenter" is no form of "digidel"): it adds at most three letters."""
+    begins with it ("verktygslådor" is no form of "verktyg"): it adds at most three letters."""
     return word.startswith(base) and len(word) - len(base) <= 3
 
 
@@ -576,8 +576,8 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
     """A list that a heading names: what stands under a heading that fits the question within
     ``list_margin`` of the best entry (``top``), in its order, when there are at least
     ``min_list_entries`` entries under it. A heading whose words the question holds, inflected or not,
-    comes first (the slide's "Agenda" for a question about "agendan"; a compound, "DigidelCenter",
-    does not name "Digidel"), the best-scoring one first; then the
+    comes first (the slide's "Agenda" for a question about "agendan"; a compound, "verktygslådor",
+    does not name "Verktyg"), the best-scoring one first; then the
     best heading of all. A heading scores as its chunk (ingest gives it the chunk's vector) plus the
     question's stems it holds. (Every heading within the margin, best first, until one has a list under
     it: dev -0.01, test -0.013. Headings scored by vectors of their own: dev -0.02. A named heading
