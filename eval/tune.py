@@ -38,6 +38,7 @@ GRID: dict[str, list[float | int]] = {
     "max_chars": [250, 350, 450, 600],
     "announced_chars": [0, 100, 200, 300, 500],
     "lead_context_chars": [0, 60, 80, 100, 150],
+    "heading_weight": [0.0, 0.2, 0.5, 1.0],
 }
 
 
