@@ -293,8 +293,9 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
                settings: AnswerSettings, reach: Callable[[Unit], float],
                figure: Callable[[Unit], bool]) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
-    every other document's best unit is heard when close, and every year or name the question asks
-    about is covered by the best unit that mentions it."""
+    every other document's best unit is heard when close (for an "i dag" question, only a document
+    as new as the lead's), and every year or name the question asks about is covered by the best unit
+    that mentions it."""
     best = content[0].score
     pool = [u for u in content if u.score >= best - settings.margin]
     if wants_latest(question):  # "i dag": the newest document's best unit leads, if it fits nearly as well
@@ -319,6 +320,8 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
             break
+        if wants_latest(question) and _recency(passages[unit.passage]) < _recency(passages[pool[0].passage]):
+            continue  # "i dag": an older document's figure is no answer for today
         if (document := _document(passages[unit.passage])) not in heard:
             heard.add(document)
             leads.append(unit)
