@@ -85,8 +85,9 @@ def test_school_services_are_services_not_slogans(assistant):
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="issue 9 open: the answer is the 2021 report's chapter '5.6 Skola', "
-                   "which the question names; retrieval brings the 2026 plan's Tillarbetslivet, not its Egil, "
-                   "Inclubit, UKAA and Tjänstekollen, whose cosines sit among the plan's other sections")
+                   "which the question names; retrieval brings the 2026 plan's Tillarbetslivet, not its "
+                   "Egil, Inclubit, UKAA and Tjänstekollen, whose cosines sit among the plan's other "
+                   "sections")
 def test_school_services_are_listed_from_both_documents_newest_first(assistant):
     answer = ask(assistant, "Vilka tjänster erbjuder Sambruk för skolor?")
     assert not answer.refused

@@ -191,7 +191,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
     # idea, offer, "Sondera, skaka hand, besluta och kör!") is those steps, in order (dev +0.01; a
     # named heading without the margin: dev -0.01).
-    steps = heading_list(question, units, passages, settings, best, named_only=True) if asks_how(question) else []
+    steps = asks_how(question) and heading_list(question, units, passages, settings, best, named_only=True)
     if steps:
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, passages, settings, reach, figure)
