@@ -21,7 +21,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply, merge_sources
-from assistant.answering.evidence import HeadingKey, concerns, headings_to_weigh, select, similarity_floor
+from assistant.answering.evidence import HeadingKey, concerns, select, similarity_floor
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -34,7 +34,7 @@ from assistant.answering.prompts import REFUSAL, is_refusal
 from ingest.language import detect_language
 from assistant.query import asks_list, contextualize, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
-from assistant.schemas import Answer, AskRequest, Backend, Filters, Language, Message, Passage, Timings
+from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
 from ingest.embedding import Embedder, TitledText
 from ingest.store import IndexMismatch, IndexMissing, IndexUnavailable, Store, open_store
@@ -66,7 +66,7 @@ class Assistant:
         self.embedder = embedder
         self.backends = backends
         self._extractive = backends["extractive"]
-        # The corpus's headings, embedded when an answer first weighs them (evidence.headings_to_weigh):
+        # The corpus's headings, embedded when an answer first weighs them (evidence.select):
         # at most one vector per heading of the corpus.
         self._heading_vectors: dict[HeadingKey, np.ndarray] = {}
 
@@ -175,14 +175,10 @@ class Assistant:
             raise ServiceUnavailable(f"the search index (Qdrant) is not reachable: {exc}") from exc
 
     # -- answering ------------------------------------------------------------------------------
-    def _heading_scores(self, question: str, passages: list[Passage],
-                        language: Language) -> dict[HeadingKey, float]:
-        """The cosines of the headings evidence weighs units by, where it weighs any (an English question
-        about one item of the minutes): one model call for the question, and one for headings not seen
-        before."""
-        keys = headings_to_weigh(question, passages, language) if self.settings.answer.heading_weight else []
-        if not keys:
-            return {}
+    def _heading_scores(self, question: str, keys: list[HeadingKey]) -> dict[HeadingKey, float]:
+        """The headings' cosines to the question, for evidence to weigh units by (it asks only for an English
+        question about one item of the minutes): one model call for the question, and one for headings not
+        seen before."""
         if new := [k for k in keys if k not in self._heading_vectors]:
             vectors = self.embedder.embed_documents([TitledText(title, label) for title, label in new])
             self._heading_vectors.update(zip(new, vectors, strict=True))
@@ -209,7 +205,7 @@ class Assistant:
         backend = self.backends[backend_name]
         evidence = select(request.question, passages, self.settings.answer, language=language,
                           draft=request.mode == "draft",
-                          heading_scores=self._heading_scores(request.question, passages, language))
+                          heading_scores=lambda keys: self._heading_scores(request.question, keys))
         pieces: list[str] = []
         first_token_ms = None
         degraded = False

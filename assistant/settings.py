@@ -85,7 +85,7 @@ class AnswerSettings(BaseModel):
     heading_opening: int = 2  # a section entry is judged by this many units under its heading (0: all)
     # An English question about one item of the minutes ("§ 16") meets the item's Swedish headings
     # ("E-nämndens beslut") through the model: a unit's score moves by this x how far its heading's cosine
-    # lies below the best heading's (evidence.headings_to_weigh; dev 0.880 -> 0.890 at 0.5 and 1.0, flat
+    # lies below the best heading's (evidence._weighed; dev 0.880 -> 0.890 at 0.5 and 1.0, flat
     # at 0.2, in `eval tune` too; the English probe 0.760 -> 0.820 at 0.2 and 0.5, 0.800 at 1.0; for
     # Swedish questions too: dev 0.880, a Swedish minutes question lost). 0 turns it off.
     heading_weight: float = 0.5

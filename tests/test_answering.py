@@ -403,7 +403,8 @@ def test_an_english_question_about_an_item_of_the_minutes_meets_its_headings_thr
 
 
 def test_units_are_weighed_by_their_headings_cosine_for_an_english_question_about_one_item():
-    from assistant.answering.evidence import _weighed, headings_to_weigh
+    from assistant.answering.evidence import _weighed
+    from assistant.settings import AnswerSettings
 
     text = "§ 14\nE-nämndens beslut\nE-nämnden beslutar att lägga informationen till handlingarna.\n" \
            "Sammanfattning av ärendet\nProjektet pågår enligt plan och i tid."
@@ -415,11 +416,18 @@ def test_units_are_weighed_by_their_headings_cosine_for_an_english_question_abou
     passage = Passage(doc_id="p", file="p.txt", title="Protokoll", chunk_ids=["p:0"], text=text,
                       score=1.0, section="§ 14", start=0, end=len(text), units=spans,
                       unit_vectors=np.eye(5, dtype=np.float32), unit_scores=np.full(5, 0.5, dtype=np.float32))
-    keys = headings_to_weigh("What was decided in § 14?", [passage], "en")
+
+    def headings_asked(question: str, language: str) -> list:
+        asked: list = []
+        select(question, [passage], AnswerSettings(), language=language,
+               heading_scores=lambda keys: asked.extend(keys) or {k: 0.5 for k in keys})
+        return asked
+
+    keys = headings_asked("What was decided in § 14?", "en")
     assert keys == [("Protokoll", "E-nämndens beslut"), ("Protokoll", "Sammanfattning av ärendet"),
                     ("Protokoll", "§ 14")]
-    assert headings_to_weigh("Vad beslutades i § 14?", [passage], "sv") == []  # Swedish: its stems do it
-    assert headings_to_weigh("What was decided?", [passage], "en") == []  # no item of the minutes
+    assert headings_asked("Vad beslutades i § 14?", "sv") == []  # Swedish: its stems do it
+    assert headings_asked("What was decided?", "en") == []  # no item of the minutes
     units = passage_units([passage])
     weighed = _weighed(units, [passage], {keys[0]: 0.6, keys[1]: 0.2, keys[2]: 0.3}, 0.5)
     scores = {u.text: round(u.score, 2) for u in weighed if u.kind == "sentence"}

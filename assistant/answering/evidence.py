@@ -47,6 +47,7 @@ from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
 HeadingKey = tuple[str, str]  # (document title, heading label)
+HeadingScores = Callable[[list[HeadingKey]], Mapping[HeadingKey, float]]  # headings -> their cosines
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
@@ -130,10 +131,12 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
            language: Language | None = None, draft: bool = False,
-           heading_scores: Mapping[HeadingKey, float] | None = None) -> Evidence:
+           heading_scores: HeadingScores | None = None) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
-    retrieval, only the documents that ``concerns`` admits). ``heading_scores``: the cosines of the
-    headings that ``headings_to_weigh`` names, where the caller has them."""
+    retrieval, only the documents that ``concerns`` admits). ``heading_scores`` gives headings' cosines
+    to the question, where the caller can embed them: an English question about one item of the minutes
+    meets the item's Swedish headings ("E-nämndens beslut") only through the model (a Swedish one
+    through its stems), and ingest gives headings their chunk's vector, not their own."""
     language = language or detect_language(question)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
@@ -161,8 +164,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"no unit close to the question mentions {missing}")
     if marks := _SECTION_MARK.findall(question):  # "§ 16": that item of the minutes, no other, lists too
         units = [u for u in units if any(_holds(u, m, passages) for m in marks)]
-        if heading_scores and settings.heading_weight:
-            units = _weighed(units, passages, heading_scores, settings.heading_weight)
+        if heading_scores and settings.heading_weight and language == "en":
+            scores = heading_scores(sorted({_heading_key(u, passages) for u in units if u.label}))
+            units = _weighed(units, passages, scores, settings.heading_weight)
         content = sorted(answering(units), key=lambda u: u.score, reverse=True)
         if not content:
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
@@ -202,17 +206,6 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
-
-
-def headings_to_weigh(question: str, passages: list[Passage], language: Language) -> list[HeadingKey]:
-    """The headings (document title, label) whose cosines to the question ``select`` weighs units by:
-    for an English question about one item of the minutes, the headings of that item. A Swedish question
-    meets the item's Swedish headings through its stems (``passage_units``); an English one only through
-    the model, which ingest does not ask about headings (they take their chunk's vector)."""
-    if language != "en" or not (marks := _SECTION_MARK.findall(question)):
-        return []
-    return sorted({_heading_key(u, passages) for u in passage_units(passages)
-                   if u.label and any(_holds(u, m, passages) for m in marks)})
 
 
 def _heading_key(unit: Unit, passages: list[Passage]) -> HeadingKey:
@@ -298,7 +291,8 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     that mentions it."""
     best = content[0].score
     pool = [u for u in content if u.score >= best - settings.margin]
-    if wants_latest(question):  # "i dag": the newest document's best unit leads, if it fits nearly as well
+    today = wants_latest(question)
+    if today:  # "i dag": the newest document's best unit leads, if it fits nearly as well
         newest = max(_recency(passages[u.passage]) for u in content)
         latest = [u for u in content if _recency(passages[u.passage]) == newest
                   and u.score >= best - settings.latest_margin]
@@ -320,7 +314,7 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
             break
-        if wants_latest(question) and _recency(passages[unit.passage]) < _recency(passages[pool[0].passage]):
+        if today and _recency(passages[unit.passage]) < _recency(passages[pool[0].passage]):
             continue  # "i dag": an older document's figure is no answer for today
         if (document := _document(passages[unit.passage])) not in heard:
             heard.add(document)
@@ -387,9 +381,8 @@ def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in [u for u in chosen if u.kind == "item"]:
-        own = [u for u in units if u.passage == unit.passage]
         text, previous = passages[unit.passage].text, unit
-        for after in own[own.index(unit) + 1:]:
+        for after in _after(unit, units):
             if after.kind != "sentence" or "\n" in text[previous.end:after.start] or after in chosen \
                     or after in added or length + len(after.text) > settings.max_chars + settings.announced_chars:
                 break
@@ -397,6 +390,12 @@ def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
             length += len(after.text)
             previous = after
     return added
+
+
+def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
+    """The units that follow one in its passage, in order."""
+    own = [u for u in units if u.passage == unit.passage]
+    return own[own.index(unit) + 1:]
 
 
 def _has_children(item: Unit, following: list[Unit]) -> bool:
@@ -422,8 +421,7 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     unnamed = asks_name(question) and not any(_new_names(u, question) for u in chosen)
     if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
         return []
-    own = [u for u in units if u.passage == lead.passage]
-    following = own[own.index(lead) + 1:]
+    following = _after(lead, units)
     if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
         steps = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
         after = steps[0] if steps and steps[0].kind == "item" and steps[0].level == lead.level else None
@@ -442,8 +440,7 @@ def _referred(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in chosen:
-        own = [u for u in units if u.passage == unit.passage]
-        after = own[own.index(unit) + 1:own.index(unit) + 2]
+        after = _after(unit, units)[:1]
         if after and after[0] not in chosen and _refers_back(after[0], unit) \
                 and length + len(after[0].text) <= settings.max_chars + settings.announced_chars:
             added.append(after[0])
@@ -607,8 +604,7 @@ def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: 
     its section. The sections of a numbered chapter the question names ("5.6 Skola" for schools) are
     its entries by their place; under any other heading only sections that name their subject are
     (a report's "4 Analysområden" opens "Nuläge" and "Val av inriktning": topics, not things)."""
-    own = [u for u in units if u.passage == heading.passage]
-    after = own[own.index(heading) + 1:]
+    after = _after(heading, units)
     if not (after and after[0].kind == "heading" and not after[0].text.isdigit()):
         body = takewhile(lambda u: u.kind != "heading", after)
         return [e for e in _entries([u for u in body if u.kind == "row" or u.level == 0], "", settings,
