@@ -455,17 +455,25 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
     return out
 
 
+_LOWER_WORD = re.compile(r"[a-zåäöéü]{2,}(?=[\s,.;:])(?!://)")  # a word, not an address
+
+
 def _cut_by_page_break(before: str, after: str) -> bool:
     """A paragraph that stops mid-sentence, followed after blank lines by one that goes on in lower
     case, or with a figure after a word that needs one ("införs under" / "2030.").
 
-    Either it ends on a word no sentence ends on ("tjänste- och"), or both sides are long enough
-    that a lower-case start cannot be a label such as "eAnsökan-EkBist®".
+    Either it ends on a word no sentence ends on ("tjänste- och"); or what follows opens with a
+    lower-case word (not a label such as "eAnsökan-EkBist®") and what stops is a sentence or a list
+    item (slides double-spaced by the PDF: "o Kostnaderna faktureras direkt till respektive" /
+    "kommun från leverantören."), not a title in lower case ("diwise – en komplett IoT-plattform")
+    or a footnote; or both sides are long enough that a lower-case start cannot be a label.
     """
     if before[-1] in _TERMINAL_PUNCT + ":;”\")":
         return False
     if before.split()[-1].lower() in _DANGLING_WORDS:
         return after[0].islower() or after[0] in "0123456789"
+    if _LOWER_WORD.match(after) and (before[0].isupper() or is_list_item(before)):
+        return True
     return after[0].islower() and len(before.split()) >= 10 and len(after.split()) >= 4
 
 

@@ -144,6 +144,10 @@ def test_page_start_space_is_dropped_and_a_sentence_cut_by_it_rejoined():
         # a preposition needs what follows, a figure too
         (MINUTES, "Ny drift-, support- och utvecklings-upphandling under 2022/2023."),
         (MINUTES, "Uppräkning med AKI (Arbetskostnadsindex) enligt samverkansavtalet."),
+        # a short line or a list item, then a blank line, then a lower-case word: one sentence
+        (MINUTES, "o Kostnaderna faktureras direkt till respektive kommun från leverantören. Delar av"),
+        (MINUTES, "Det gemensamma alternativet Datacenter Norrbotten ingå inte i budgeten"),
+        (REPORT_2011, "Styrelsen föreslår föreningsstämman följande behandling av medel att årets vinst"),
     ],
 )
 def test_sentences_split_by_a_page_break_and_blank_lines_are_rejoined(name, joined):
@@ -153,6 +157,14 @@ def test_sentences_split_by_a_page_break_and_blank_lines_are_rejoined(name, join
 def test_a_label_after_a_cut_sentence_is_not_glued_on():
     """``... direkt med varje`` ends a page; ``eAnsökan-EkBist®`` is a product heading, not the rest."""
     assert "eAnsökan-EkBist®" in lines_of(cleaned(REPORT_2021))
+
+
+def test_a_lower_case_title_or_a_footnote_is_not_glued_to_the_text_after_it():
+    """A title ("diwise – en komplett IoT-plattform") opens its own paragraph, even in lower case, and
+    the sentence a footnote interrupts does not continue the footnote."""
+    lines = lines_of(cleaned(PLAN_2026))
+    assert "diwise – en komplett IoT-plattform" in lines
+    assert any(line.startswith("tuffa år ljusnar det något") for line in lines)
 
 
 def test_running_footer_of_the_slides_is_removed():
