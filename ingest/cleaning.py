@@ -433,11 +433,12 @@ def _unwrap(lines: list[_Line]) -> list[_Line]:
 
 
 def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
-    """Re-join a sentence split by a page break (blank lines between its two halves)."""
+    """Re-join a sentence split by a page break (blank lines between its two halves). The page's
+    footnotes ("⁶ <https://…>") may stand between the halves; they follow the joined sentence."""
     out: list[_Line] = []
     for line in lines:
         last = len(out) - 1
-        while last >= 0 and out[last].kind == "blank":
+        while last >= 0 and (out[last].kind == "blank" or _FOOTNOTE.match(out[last].text)):
             last -= 1
         prev = out[last] if last >= 0 else None
         if (
@@ -447,12 +448,18 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
             and line.kind == "text"
             and _cut_by_page_break(prev.text, line.text)
         ):
+            notes = [note for note in out[last + 1 :] if note.kind != "blank"]
             del out[last + 1 :]
             prev.text = f"{prev.text} {line.text}"
             prev.last_length = line.last_length
+            for note in notes:
+                out += [_Line("blank", "", 0), note]
         else:
             out.append(line)
     return out
+
+
+_FOOTNOTE = re.compile(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+ ")
 
 
 _LOWER_WORD = re.compile(r"[a-zåäöéü]{2,}(?=[\s,.;:])(?!://)")  # a word, not an address

@@ -28,8 +28,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # 3: list items carry their nesting level; a second-level "o" bullet is no text. 4: the cleaner joins a
 # paragraph a page break cut after a preposition ("... under" / "2030."). 5: minutes' attachments are
 # sections of their own, no longer of the last § item (ingest.chunking._restarts). 6: the cleaner joins
-# a sentence or list item that blank lines cut before a lower-case word (double-spaced slides).
-VERSION = 6
+# a sentence or list item that blank lines cut before a lower-case word (double-spaced slides). 7: a
+# sentence goes on past its page's footnotes, which follow it.
+VERSION = 7
 
 
 @dataclass(frozen=True)
