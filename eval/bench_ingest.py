@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import re
 import resource
 import shutil
 import subprocess
@@ -204,16 +205,19 @@ def write_section(name: str, markdown: str, path: Path = PERFORMANCE_MD) -> None
 
 
 def _ordered(text: str, names: list[str]) -> str:
-    """Keep the sections in a fixed order whichever script wrote last."""
-    blocks, rest = {}, text
-    for name in names:
-        start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-        if start in rest and end in rest:
-            head, tail = rest.split(start, 1)
-            body, after = tail.split(end, 1)
-            blocks[name] = start + body + end
-            rest = head.rstrip() + "\n\n" + after.lstrip()
-    return rest.rstrip() + "\n\n" + "\n\n".join(blocks[n] for n in names if n in blocks) + "\n"
+    """Keep the sections in a fixed order whichever script wrote last. The prose after a section's end
+    marker, up to the next section, belongs to it and moves with it."""
+    marks = list(_SECTION_START.finditer(text))
+    if not marks:
+        return text
+    bounds = [m.start() for m in marks] + [len(text)]
+    pieces = {m.group(1): text[bounds[i]:bounds[i + 1]].strip() for i, m in enumerate(marks)}
+    rank = {name: i for i, name in enumerate(names)}
+    order = sorted(pieces, key=lambda name: rank.get(name, len(names)))
+    return text[:bounds[0]].rstrip() + "\n\n" + "\n\n".join(pieces[name] for name in order) + "\n"
+
+
+_SECTION_START = re.compile(r"<!-- (\w+):start -->")
 
 
 def fmt(value: Any, digits: int = 1) -> str:

@@ -13,6 +13,7 @@ from rich.console import Console
 
 from conftest import ROOT
 from eval import thresholds
+from eval.bench_ingest import write_section
 from eval.run import load_gold, run_all, write_outputs
 from eval.scoring import METRIC_KEYS, check_thresholds
 
@@ -40,3 +41,16 @@ def test_gold_split_meets_its_thresholds(assistant, tmp_path, split):
         failures.append(f"the {split} limits are placeholders: set them from {written} "
                         f"and remove {split!r} from \"provisional\" in eval/thresholds.json")
     assert not failures, "\n".join(failures)
+
+
+def test_a_benchmark_rewriting_its_section_keeps_the_prose_after_each_section_in_place(tmp_path):
+    doc = tmp_path / "PERFORMANCE.md"
+    doc.write_text("# Intro\n\n<!-- bench_query:start -->\nold query\n<!-- bench_query:end -->\n\n"
+                   "Prose about the query figures.\n\n<!-- bench_peer:start -->\nold peer\n"
+                   "<!-- bench_peer:end -->\n", encoding="utf-8")
+    write_section("bench_peer", "new peer", doc)
+    write_section("bench_ingest", "new ingest", doc)
+    text = doc.read_text(encoding="utf-8")
+    order = ["# Intro", "new ingest", "old query", "Prose about the query figures.", "new peer"]
+    assert [text.index(part) for part in order] == sorted(text.index(part) for part in order)
+    assert "old peer" not in text
