@@ -370,7 +370,8 @@ def test_cleaning_never_loses_a_word(name):
     raw = [line for line in read_corpus(name).split("\n") if letters_and_digits(line)]
     raw_lines = [line for line in raw if not FOOTNOTE.match(line.strip())]
     notes = [letters_and_digits(line) for line in raw if FOOTNOTE.match(line.strip())]
-    assert sorted(notes) == sorted(letters_and_digits(line) for line in lines_of(text) if FOOTNOTE.match(line))
+    kept = [letters_and_digits(line) for line in lines_of(text) if FOOTNOTE.match(line)]
+    assert sorted(notes) == sorted(kept)
     cursor, dropped = 0, set()
     for index, line in enumerate(raw_lines):
         letters = letters_and_digits(line)
