@@ -36,6 +36,7 @@ def cmd_fetch_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from assistant.answering.prompts import PAGE, RELATED_HEADING, SOURCES_HEADING
     from assistant.schemas import AskRequest
     from assistant.service import InvalidRequest, ServiceUnavailable, build_assistant
 
@@ -49,9 +50,9 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     print(answer.text)
     sources = answer.related if answer.refused else answer.citations
     if sources:
-        print("\nMöjligen relaterade källor:" if answer.refused else "\nKällor:")
+        print("\n" + (RELATED_HEADING if answer.refused else SOURCES_HEADING)[answer.language])
     for c in sources:
-        page = f", s. {c.page}" if c.page else ""
+        page = f", {PAGE[answer.language]} {c.page}" if c.page else ""
         print(f"[{c.n}] {c.title} — {c.section}{page}\n    \"{c.quote}\"")
     flags = " (degraded: LLM unreachable)" if answer.degraded else ""
     console.print(f"[dim]{answer.backend}{flags}, {answer.timings.total_ms:.0f} ms[/]")

@@ -26,13 +26,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException
 
+from assistant.answering.prompts import PAGE, RELATED_HEADING, SOURCES_HEADING
 from assistant.schemas import Answer, AskRequest, Citation, Mode
 from assistant.service import Assistant, InvalidRequest, ServiceUnavailable
 
 MODELS: dict[str, Mode] = {"sambruk-assistent": "answer", "sambruk-assistent-utkast": "draft"}
-SOURCES_HEADING = {"sv": "Källor:", "en": "Sources:"}
-RELATED_HEADING = {"sv": "Möjligen relaterade källor:", "en": "Possibly related sources:"}
-PAGE = {"sv": "s.", "en": "p."}
 
 
 class UnknownModel(LookupError):

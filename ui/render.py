@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
+from assistant.answering.prompts import RELATED_HEADING
 from assistant.schemas import Answer, Citation
 from ui.quotes import lay_out_quotes
 
@@ -48,7 +49,6 @@ DEGRADED_NOTE = {
     "en": ("Note: the language model could not be reached, so this answer is assembled directly from "
            "the source texts."),
 }
-RELATED_HEADING = {"sv": "Möjligen relaterade källor:", "en": "Possibly related sources:"}
 
 
 @dataclass(frozen=True)

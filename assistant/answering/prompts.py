@@ -1,4 +1,5 @@
-"""Sentences every answer backend shares, so a refusal reads (and is recognised) the same everywhere."""
+"""Sentences every answer backend and every surface (command line, UI, OpenAI-compatible API) shares, so a
+refusal and the headings of its sources read (and are recognised) the same everywhere."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ REFUSAL: dict[Language, str] = {
           "Närliggande källor kan finnas bland de möjligen relaterade dokumenten nedan.",
     "en": "The documents do not say. Possibly related sources are listed below.",
 }
+SOURCES_HEADING: dict[Language, str] = {"sv": "Källor:", "en": "Sources:"}
+RELATED_HEADING: dict[Language, str] = {"sv": "Möjligen relaterade källor:",
+                                        "en": "Possibly related sources:"}
+PAGE: dict[Language, str] = {"sv": "s.", "en": "p."}
 _REFUSAL_OPENINGS = tuple(text.split(".")[0].casefold() for text in REFUSAL.values())
 
 
