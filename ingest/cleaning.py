@@ -460,8 +460,6 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
 
 
 _FOOTNOTE = re.compile(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+ ")
-
-
 _LOWER_WORD = re.compile(r"[a-zåäöéü]{2,}(?=[\s,.;:])(?!://)")  # a word, not an address
 
 
@@ -472,8 +470,8 @@ def _cut_by_page_break(before: str, after: str) -> bool:
     Either it ends on a word no sentence ends on ("tjänste- och"); or what follows opens with a
     lower-case word (not a label such as "eAnsökan-EkBist®") and what stops is a sentence or a list
     item (slides double-spaced by the PDF: "o Kostnaderna faktureras direkt till respektive" /
-    "kommun från leverantören."), not a title in lower case ("diwise – en komplett IoT-plattform")
-    or a footnote; or both sides are long enough that a lower-case start cannot be a label.
+    "kommun från leverantören."), not a title in lower case ("diwise – en komplett IoT-plattform");
+    or both sides are long enough that a lower-case start cannot be a label.
     """
     if before[-1] in _TERMINAL_PUNCT + ":;”\")":
         return False
