@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.answering.prompts import SOURCES_HEADING
 from assistant.schemas import Citation
 
 _GREETING = "Hej,"
@@ -49,7 +50,7 @@ def draft_reply(answer_text: str, citations: list[Citation], *, refused: bool) -
         return "\n\n".join([_GREETING, _NOT_ANSWERED, _CLOSING])
     parts = [_GREETING, paragraphs(answer_text), _THANKS, _CLOSING]
     if citations:
-        parts.append("Källor:\n" + "\n".join(source_line(c) for c in citations))
+        parts.append(SOURCES_HEADING["sv"] + "\n" + "\n".join(source_line(c) for c in citations))
     return "\n\n".join(parts)
 
 
