@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from itertools import pairwise
 
 # ---------------------------------------------------------------- line classes shared with chunking
 
@@ -251,14 +252,24 @@ class _Vocabulary:
 
     compounds: Counter[str]  # words as written, hyphenated compounds included
     words: frozenset[str]  # plain words, for re-splitting OCR letter runs
+    # a word and the capitalised one the document writes after it on a line ("datacenter",
+    # "Norrbotten"): a page break between the two cut a name, not a paragraph from a label
+    names: frozenset[tuple[str, str]]
 
     @classmethod
     def of(cls, lines: list[str]) -> _Vocabulary:
         compounds = Counter(word.lower() for line in lines for word in _WORD.findall(line))
         plain = {word for compound in compounds for word in compound.split("-")}
+        names = {(a.lower(), _bare(b)) for line in lines for a, b in pairwise(line.split())
+                 if b[:1].isupper() and a[-1:].isalpha()}
         # single letters are left out but for Swedish one-letter words, or any run could be
         # "spelled" letter by letter
-        return cls(compounds, frozenset(word for word in plain if len(word) > 1 or word in ("i", "å", "ö")))
+        return cls(compounds, frozenset(word for word in plain if len(word) > 1 or word in ("i", "å", "ö")),
+                   frozenset(names))
+
+
+def _bare(word: str) -> str:
+    return word.rstrip(".,;:!?)”\"'")
 
 
 def _dehyphenate(lines: list[str], compounds: Counter[str]) -> list[str]:
@@ -432,7 +443,7 @@ def _unwrap(lines: list[_Line]) -> list[_Line]:
     return out
 
 
-def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
+def _join_page_breaks(lines: list[_Line], names: frozenset[tuple[str, str]]) -> list[_Line]:
     """Re-join a sentence split by a page break (blank lines between its two halves). The page's
     footnotes ("⁶ <https://…>") may stand between the halves; they follow the joined sentence."""
     out: list[_Line] = []
@@ -446,7 +457,7 @@ def _join_page_breaks(lines: list[_Line]) -> list[_Line]:
             and last < len(out) - 1
             and prev.kind in ("text", "list")
             and line.kind == "text"
-            and _cut_by_page_break(prev.text, line.text)
+            and _cut_by_page_break(prev.text, line.text, names)
         ):
             notes = [note for note in out[last + 1 :] if note.kind != "blank"]
             del out[last + 1 :]
@@ -463,7 +474,7 @@ _FOOTNOTE = re.compile(r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+ ")
 _LOWER_WORD = re.compile(r"[a-zåäöéü]{2,}(?=[\s,.;:])(?!://)")  # a word, not an address
 
 
-def _cut_by_page_break(before: str, after: str) -> bool:
+def _cut_by_page_break(before: str, after: str, names: frozenset[tuple[str, str]]) -> bool:
     """A paragraph that stops mid-sentence, followed after blank lines by one that goes on in lower
     case, or with a figure after a word that needs one ("införs under" / "2030.").
 
@@ -471,13 +482,19 @@ def _cut_by_page_break(before: str, after: str) -> bool:
     lower-case word (not a label such as "eAnsökan-EkBist®") and what stops is a sentence or a list
     item (slides double-spaced by the PDF: "o Kostnaderna faktureras direkt till respektive" /
     "kommun från leverantören."), not a title in lower case ("diwise – en komplett IoT-plattform");
-    or both sides are long enough that a lower-case start cannot be a label.
+    or both sides are long enough that a lower-case start cannot be a label; or a sentence or list item
+    stops inside a name that the document writes whole elsewhere ("alternativet Datacenter" /
+    "Norrbotten ingå inte i budgeten ...").
     """
     if before[-1] in _TERMINAL_PUNCT + ":;”\")":
         return False
     if before.split()[-1].lower() in _DANGLING_WORDS:
         return after[0].islower() or after[0] in "0123456789"
-    if _LOWER_WORD.match(after) and (before[0].isupper() or is_list_item(before)):
+    sentence = before[0].isupper() or is_list_item(before)
+    if _LOWER_WORD.match(after) and sentence:
+        return True
+    if (sentence and len(_LOWER_WORD.findall(after)) >= 3  # the name's sentence goes on: no title
+            and (before.split()[-1].lower(), _bare(after.split()[0])) in names):
         return True
     return after[0].islower() and len(before.split()) >= 10 and len(after.split()) >= 4
 
@@ -546,7 +563,7 @@ def _finish(line: _Line, lexicon: frozenset[str]) -> str:
 def _clean_lines(lines: list[str], vocabulary: _Vocabulary) -> str:
     physical = [_classify(line) for line in _dehyphenate(lines, vocabulary.compounds)]
     out: list[str] = []
-    for line in _join_page_breaks(_unwrap(physical)):
+    for line in _join_page_breaks(_unwrap(physical), vocabulary.names):
         text = _finish(line, vocabulary.words)
         if text or (out and out[-1]):
             out.append(text)

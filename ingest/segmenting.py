@@ -29,8 +29,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # paragraph a page break cut after a preposition ("... under" / "2030."). 5: minutes' attachments are
 # sections of their own, no longer of the last § item (ingest.chunking._restarts). 6: the cleaner joins
 # a sentence or list item that blank lines cut before a lower-case word (double-spaced slides). 7: a
-# sentence goes on past its page's footnotes, which follow it.
-VERSION = 7
+# sentence goes on past its page's footnotes, which follow it. 8: a name the document writes whole elsewhere
+# is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ...").
+VERSION = 8
 
 
 @dataclass(frozen=True)

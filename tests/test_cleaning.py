@@ -154,6 +154,16 @@ def test_sentences_split_by_a_page_break_and_blank_lines_are_rejoined(name, join
     assert joined in cleaned(name)
 
 
+def test_a_name_cut_by_blank_lines_is_whole_again_and_a_title_is_not_glued_to_a_date():
+    """The minutes write "Datacenter Norrbotten" on one line elsewhere: "... alternativet Datacenter" /
+    "Norrbotten ingå inte i budgeten ..." is one sentence. The cover's "Norrbottens e-nämnd" / "Mars
+    2022" also stand together elsewhere, but the date does not go on as a sentence."""
+    lines = lines_of(cleaned(MINUTES))
+    assert not any(line.startswith("Norrbotten ingå inte") for line in lines)
+    assert sum("alternativet Datacenter Norrbotten ingå inte i budgeten" in line for line in lines) == 4
+    assert "Mars 2022" in lines
+
+
 def test_a_label_after_a_cut_sentence_is_not_glued_on():
     """``... direkt med varje`` ends a page; ``eAnsökan-EkBist®`` is a product heading, not the rest."""
     assert "eAnsökan-EkBist®" in lines_of(cleaned(REPORT_2021))
