@@ -169,10 +169,27 @@ def texts_to_embed(inputs: list[TitledText],
             texts.append(key)
         return known[key]
 
-    owners = [[k if kind == "heading" else place(TitledText(item.title, _unit_text(record, s, e) or record.text))
-               for s, e, kind, _ in record.units]
+    owners = [[k if kind == "heading" else place(key)
+               for (_, _, kind, _), key in zip(record.units, unit_inputs(item, record), strict=True)]
               for k, (item, record) in enumerate(zip(inputs, records, strict=True))]
     return texts, owners
+
+
+def unit_inputs(item: TitledText, record: ChunkRecord) -> list[TitledText]:
+    """What each unit of a chunk is embedded as: its text under the chunk's title and, for a nested list
+    item, the items it is nested in ("• Gemensam E-arkiv" / "o I drift sedan 2019": the point says
+    what is in operation only under its parent)."""
+    out, parents = [], []
+    for start, end, kind, level in record.units:
+        text = _unit_text(record, start, end) or record.text
+        title = item.title
+        if kind == "item":  # a label between the two ("STATUS:") does not end the parent's list
+            parents = [*parents[:level], text]
+            title = " > ".join([item.title, *parents[:-1]])
+        elif kind == "heading":
+            parents = []
+        out.append(TitledText(title, text))
+    return out
 
 
 # A unit that a later chunk repeats under the same title (two chunks' overlap, a line a table repeats) has
@@ -187,15 +204,14 @@ def discount_repeats(records: list[ChunkRecord], inputs: list[TitledText],
                      units: list[Any]) -> list[list[list[float]]]:
     """Each chunk's unit vectors at unit length, the n-th repeat of one its document holds earlier scaled
     by ``(1 - REPEAT_DISCOUNT) ** n`` (pure; vectors reused from the index are renormalised first)."""
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[TitledText, int] = {}
     out = []
     for record, item, vectors in zip(records, inputs, units, strict=True):
         matrix = np.asarray(vectors, dtype=np.float64)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True).clip(min=1e-12)
-        for k, (start, end, kind, _) in enumerate(record.units):
+        for k, ((_, _, kind, _), key) in enumerate(zip(record.units, unit_inputs(item, record), strict=True)):
             if kind == "heading":
                 continue  # it has its chunk's vector (texts_to_embed), shared with no other chunk
-            key = (item.title, _unit_text(record, start, end))
             matrix[k] *= (1 - REPEAT_DISCOUNT) ** seen.get(key, 0)  # the n-th repeat n times
             seen[key] = seen.get(key, 0) + 1
         out.append(matrix.astype(np.float32).tolist())

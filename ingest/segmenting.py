@@ -30,8 +30,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # sections of their own, no longer of the last § item (ingest.chunking._restarts). 6: the cleaner joins
 # a sentence or list item that blank lines cut before a lower-case word (double-spaced slides). 7: a
 # sentence goes on past its page's footnotes, which follow it. 8: a name the document writes whole elsewhere
-# is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ...").
-VERSION = 8
+# is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ..."). 9: a nested list item is
+# embedded under the items it stands under (ingest.pipeline.unit_inputs).
+VERSION = 9
 
 
 @dataclass(frozen=True)

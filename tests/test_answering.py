@@ -348,6 +348,17 @@ def test_an_item_chosen_brings_its_nested_items(assistant):
     assert not re.search(r"(^|\s)o Rekrytering", answer.text)  # the bullet glyph is not text
 
 
+@pytest.mark.slow
+def test_a_nested_item_is_found_by_and_shown_under_the_item_it_stands_under(assistant):
+    """"o I drift och förvaltning sedan 2017" stands under two projects of § 14; ingest embeds it under
+    its parent, and the answer quotes the parent before it."""
+    answer = ask(assistant, "Since when has the rescue services' system been in operation?")
+    assert not answer.refused
+    parent, point = "Verksamhetssystem för räddningstjänsten", "I drift och förvaltning sedan 2017"
+    assert parent in answer.text and point in answer.text, answer.text
+    assert answer.text.index(parent) < answer.text.index(point)
+
+
 def test_a_short_lead_is_continued_by_its_next_sentence_within_the_budget():
     from assistant.answering.evidence import Unit, _continued
     from assistant.settings import AnswerSettings

@@ -419,6 +419,26 @@ def test_a_repeated_unit_counts_a_hair_less_in_each_later_chunk():
     assert discount_repeats([record] * 2, [item, other], [vectors] * 2)[1][1] == [0.0, 1.0]
 
 
+def test_a_nested_item_is_embedded_under_the_items_it_stands_under():
+    """"o I drift sedan 2019" says what is in operation only under "• Gemensam E-arkiv"; a label between
+    ("STATUS:") keeps the parent, a heading ends it."""
+    from ingest.embedding import TitledText
+    from ingest.pipeline import unit_inputs
+    from ingest.records import ChunkRecord
+
+    lines = ["• Gemensam E-arkiv", "STATUS:", "o I drift sedan 2019", "Rubrik", "o Fristående punkt"]
+    text = "\n".join(lines)
+    starts = [text.index(line) for line in lines]
+    units = [(starts[0], starts[0] + len(lines[0]), "item", 0), (starts[1], starts[1] + 7, "sentence", 0),
+             (starts[2], starts[2] + len(lines[2]), "item", 1), (starts[3], starts[3] + 6, "heading", 1),
+             (starts[4], len(text), "item", 1)]
+    record = ChunkRecord(doc_id="d", file="f.txt", title="T", chunk_id="c", ordinal=0, section="S",
+                         start=0, end=len(text), text=text, units=units)
+    got = unit_inputs(TitledText(title="T > S", text=text), record)
+    assert [t.title for t in got] == ["T > S", "T > S", "T > S > Gemensam E-arkiv", "T > S", "T > S"]
+    assert got[2].text == "I drift sedan 2019"
+
+
 def test_units_are_embedded_once_and_headings_take_their_chunks_vector():
     """The texts to embed on the real corpus: every chunk at its own place first, then each distinct
     (title, unit) once; a heading unit points at its own chunk's text."""

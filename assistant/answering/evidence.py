@@ -202,6 +202,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _announced(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
+    chosen += _parents(chosen, units, settings)
     if asks_who(question) and not any(_new_names(u, question) for u in chosen):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
@@ -389,6 +390,24 @@ def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
             added.append(after)
             length += len(after.text)
             previous = after
+    return added
+
+
+def _parents(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The item a chosen nested item stands under, in its passage ("Gemensam E-arkiv" for "I drift sedan
+    2019": ingest embeds the point under it, and alone it does not say what is in operation); within the
+    answer's length budget plus ``announced_chars``."""
+    added: list[Unit] = []
+    length = sum(len(u.text) for u in chosen)
+    for unit in [u for u in chosen if u.kind == "item" and u.level > 0]:
+        own = [u for u in units if u.passage == unit.passage]
+        before = reversed(own[:own.index(unit)])
+        parent = next((u for u in before if u.kind == "heading" or u.kind == "item" and u.level < unit.level),
+                      None)
+        if parent is not None and parent.kind == "item" and parent not in chosen and parent not in added \
+                and length + len(parent.text) <= settings.max_chars + settings.announced_chars:
+            added.append(parent)
+            length += len(parent.text)
     return added
 
 
