@@ -185,7 +185,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_list(question):
         items = list_items(units, passages, settings)
         if items:
-            items = heading_list(question, units, passages, settings, max(i.score for i in items)) or items
+            listed = heading_list(question, units, passages, settings, max(i.score for i in items))
+            items = _across(listed, items, passages, settings) if listed else items
         if len(items) >= settings.min_list_entries:
             # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it.
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
@@ -549,22 +550,44 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     if not entries:
         return []
     # Sections and list lines compete as kinds: an answer lists services or it lists bullet points.
-    sections = [e for e in entries if e.units[0].kind not in ("item", "row")]
-    lines = [e for e in entries if e.units[0].kind in ("item", "row")]
+    sections = [e for e in entries if not _is_line(e)]
+    lines = [e for e in entries if _is_line(e)]
     entries = max((k for k in (sections, lines) if k), key=lambda k: max(e.score for e in k))
     top = max(e.score for e in entries)
     kept = _table_rows(sorted((e for e in entries if e.score >= top - settings.list_margin),
                               key=lambda e: -e.score), entries, units)
+    return _each_once_newest_first(kept, passages, settings)
+
+
+def _across(listed: list[Item], entries: list[Item], passages: list[Passage],
+            settings: AnswerSettings) -> list[Item]:
+    """What a heading lists in one document, then the sections of the other documents that fit:
+    "5.6 Skola" of 2021 lists EGIL, Tillarbetslivet and UKA; the 2026 plan's services stand in no
+    chapter. Their list lines are not added: a slide's agenda is not continued by a plan's goals."""
+    own = {_document(passages[p]) for item in listed for p in item.passages}
+    others = [e for e in entries
+              if not _is_line(e) and any(_document(passages[p]) not in own for p in e.passages)]
+    return _each_once_newest_first([*listed, *others], passages, settings)
+
+
+def _each_once_newest_first(entries: list[Item], passages: list[Passage],
+                            settings: AnswerSettings) -> list[Item]:
+    """The first ``max_items`` names, each once (citing every passage that has it), newest document first."""
     merged: list[Item] = []
-    for entry in kept:
+    for entry in entries:
         same = next((m for m in merged if _same_name(m.label, entry.label)), None)
         if same is None:
             merged.append(entry)
-        elif entry.passages[0] not in same.passages:
-            same.passages.append(entry.passages[0])
+        elif new := [p for p in entry.passages if p not in same.passages]:
+            same.passages.extend(new)
             same.units.extend(entry.units[:1])
     merged = merged[:settings.max_items]
     return sorted(merged, key=lambda e: max(_recency(passages[p]) for p in e.passages), reverse=True)
+
+
+def _is_line(entry: Item) -> bool:
+    """A list item or table row, not a section named by its heading."""
+    return not entry.units or entry.units[0].kind in ("item", "row")
 
 
 def _entries(own: list[Unit], label: str, settings: AnswerSettings, *, exclaimed: bool = False) -> list[Item]:
