@@ -401,10 +401,8 @@ def _parents(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) ->
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in [u for u in chosen if u.kind == "item" and u.level > 0]:
-        own = [u for u in units if u.passage == unit.passage]
-        before = reversed(own[:own.index(unit)])
-        parent = next((u for u in before if u.kind == "heading" or u.kind == "item" and u.level < unit.level),
-                      None)
+        parent = next((u for u in _before(unit, units)
+                       if u.kind == "heading" or u.kind == "item" and u.level < unit.level), None)
         if parent is not None and parent.kind == "item" and parent not in chosen and parent not in added \
                 and length + len(parent.text) <= settings.max_chars + settings.announced_chars:
             added.append(parent)
@@ -416,6 +414,12 @@ def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
     """The units that follow one in its passage, in order."""
     own = [u for u in units if u.passage == unit.passage]
     return own[own.index(unit) + 1:]
+
+
+def _before(unit: Unit, units: list[Unit]) -> list[Unit]:
+    """The units that precede one in its passage, nearest first."""
+    own = [u for u in units if u.passage == unit.passage]
+    return own[:own.index(unit)][::-1]
 
 
 def _has_children(item: Unit, following: list[Unit]) -> bool:
