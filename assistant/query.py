@@ -134,3 +134,17 @@ def names_in(question: str) -> list[str]:
     words = [re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w) for w in words]
     return [w for i, w in enumerate(words)
             if sum(c.isupper() for c in w) > 1 or (i > 0 and w[:1].isupper())]
+
+
+# "..., och vad betalar en ny medlem?": a second question, joined by "och / and" before its question word.
+_CLAUSE = re.compile(
+    r",?\s+(?:och|and)\s+(?=(?:vad|hur|vem|vilk\w*|när|varför|what|how|who|which|when|why)\b)", re.IGNORECASE)
+_CLAUSE_WORDS = 3  # "... och varför?" alone asks nothing the first question does not carry
+
+
+def later_questions(question: str) -> list[str]:
+    """The questions a question asks after its first that stand on their own: "Hur kunde kommuner bli
+    medlemmar, och vad betalar en ny medlem?" also asks "vad betalar en ny medlem?". One that points
+    back ("... och vem har betalat för den?") means nothing without the first, which it is part of."""
+    return [part.strip() for part in _CLAUSE.split(question)[1:]
+            if len(part.split()) >= _CLAUSE_WORDS and not _ANAPHORA.search(part)]

@@ -32,7 +32,7 @@ from assistant.answering.grounding import (
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
 from ingest.language import detect_language
-from assistant.query import asks_list, contextualize, wants_latest, years_mentioned
+from assistant.query import asks_list, contextualize, later_questions, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
@@ -205,7 +205,8 @@ class Assistant:
         backend = self.backends[backend_name]
         evidence = select(request.question, passages, self.settings.answer, language=language,
                           draft=request.mode == "draft",
-                          heading_scores=lambda keys: self._heading_scores(request.question, keys))
+                          heading_scores=lambda keys: self._heading_scores(request.question, keys),
+                          later=[self.embedder.embed_query(q) for q in later_questions(request.question)])
         pieces: list[str] = []
         first_token_ms = None
         degraded = False

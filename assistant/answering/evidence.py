@@ -6,8 +6,9 @@ only structure that holds for any question: a list question is answered by the i
 headings that fit it, each once, newest document first, or by what stands under a heading that names
 the list; a "how many / when" question by a unit that
 holds a figure about what it names; a "which / who" answer goes on until it names something the
-question did not; a second document that fits nearly as well as the best one is heard too. The
-refusal is decided by signals that do not depend on wording: the best unit's cosine, whether the
+question did not; a second document that fits nearly as well as the best one is heard too, and a
+second question asked in the same sentence ("..., och vad betalar en ny medlem?") by its own nearest
+unit. The refusal is decided by signals that do not depend on wording: the best unit's cosine, whether the
 evidence holds the names and years the question asks about, and whether it names anyone new when
 someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
 Pure functions; no model call.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import takewhile
 from typing import Literal
@@ -131,12 +132,13 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
            language: Language | None = None, draft: bool = False,
-           heading_scores: HeadingScores | None = None) -> Evidence:
+           heading_scores: HeadingScores | None = None, later: Sequence[np.ndarray] = ()) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
     retrieval, only the documents that ``concerns`` admits). ``heading_scores`` gives headings' cosines
     to the question, where the caller can embed them: an English question about one item of the minutes
     meets the item's Swedish headings ("E-nämndens beslut") only through the model (a Swedish one
-    through its stems), and ingest gives headings their chunk's vector, not their own."""
+    through its stems), and ingest gives headings their chunk's vector, not their own. ``later`` holds
+    the query vectors of the questions the question asks after its first (``later_questions``)."""
     language = language or detect_language(question)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
@@ -199,7 +201,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     steps = asks_how(question) and heading_list(question, units, passages, settings, best, named_only=True)
     if steps:
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
-    chosen = _sentences(question, content, passages, settings, reach, figure)
+    chosen = _sentences(question, content, passages, settings, reach, figure, later)
     chosen += _announced(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
@@ -286,11 +288,12 @@ def _covered(question: str, language: Language, passages: list[Passage], evidenc
 
 def _sentences(question: str, content: list[Unit], passages: list[Passage],
                settings: AnswerSettings, reach: Callable[[Unit], float],
-               figure: Callable[[Unit], bool]) -> list[Unit]:
+               figure: Callable[[Unit], bool], later: Sequence[np.ndarray] = ()) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
     every other document's best unit is heard when close (for an "i dag" question, only a document
-    as new as the lead's), and every year or name the question asks about is covered by the best unit
-    that mentions it."""
+    as new as the lead's), each question asked after the first (its query vector in ``later``) by the
+    unit nearest it, and every year or name the question asks about is covered by the best unit that
+    mentions it."""
     best = content[0].score
     pool = [u for u in content if u.score >= best - settings.margin]
     today = wants_latest(question)
@@ -321,6 +324,14 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         if (document := _document(passages[unit.passage])) not in heard:
             heard.add(document)
             leads.append(unit)
+    # "..., och vad betalar en ny medlem?": the unit nearest that question too, of those about the names
+    # the whole question asks about ("Vad är Inclubit, och vilka kommuner är anslutna till tjänsten?")
+    names = names_in(question)
+    about = [u for u in content if all(_holds(u, n, passages, around=True) for n in names)]
+    for vector in later if about else ():
+        nearest = max(about, key=lambda u: float(passages[u.passage].unit_vectors[u.index] @ vector))
+        if nearest not in leads:
+            leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
