@@ -8,9 +8,9 @@ the list; a "how many / when" question by a unit that
 holds a figure about what it names; a "which / who" answer goes on until it names something the
 question did not; a second document that fits nearly as well as the best one is heard too, and a
 second question asked in the same sentence ("..., och vad betalar en ny medlem?") by its own nearest
-unit. The refusal is decided by signals that do not depend on wording: the best unit's cosine, whether the
-evidence holds the names and years the question asks about, and whether it names anyone new when
-someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
+unit. The refusal is decided by signals that do not depend on wording: the best unit's cosine,
+whether the evidence holds the names and years the question asks about, and whether it names anyone
+new when someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
 Pure functions; no model call.
 """
 
@@ -326,12 +326,13 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
             leads.append(unit)
     # "..., och vad betalar en ny medlem?": the unit nearest that question too, of those about the names
     # the whole question asks about ("Vad är Inclubit, och vilka kommuner är anslutna till tjänsten?")
-    names = names_in(question)
-    about = [u for u in content if all(_holds(u, n, passages, around=True) for n in names)]
-    for vector in later if about else ():
-        nearest = max(about, key=lambda u: float(passages[u.passage].unit_vectors[u.index] @ vector))
-        if nearest not in leads:
-            leads.append(nearest)
+    if later:
+        names = names_in(question)
+        about = [u for u in content if all(_holds(u, n, passages, around=True) for n in names)]
+        for vector in later if about else ():
+            nearest = max(about, key=lambda u: float(passages[u.passage].unit_vectors[u.index] @ vector))
+            if nearest not in leads:
+                leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
