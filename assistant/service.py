@@ -21,7 +21,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 
 from assistant.answering.base import AnswerBackend, BackendUnavailable
 from assistant.answering.draft import draft_reply, merge_sources
-from assistant.answering.evidence import HeadingKey, concerns, select, similarity_floor
+from assistant.answering.evidence import Chapter, HeadingKey, concerns, join_chapter, select, similarity_floor
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
@@ -112,13 +112,7 @@ class Assistant:
 
     # -- retrieval ------------------------------------------------------------------------------
     def retrieve(self, request: AskRequest) -> list[Passage]:
-        filters = request.filters
-        if request.mode == "draft" and not filters.organisations:
-            # A reply a staff member sends speaks for the association: other organisations' documents
-            # only when the question is about them.
-            organisations = {r.get("organisation") for r in self._document_records().values()}
-            filters = filters.model_copy(update={"organisations": sorted(
-                o for o in organisations if o and concerns(request.question, o))})
+        filters = self._scope(request)
         query = contextualize(request.question, request.history)
         passages = self._search_for(request, query, filters)
         if query == request.question and not _close_enough(passages, request.question, self.settings):
@@ -127,6 +121,16 @@ class Assistant:
             if (context := contextualize(request.question, request.history, always=True)) != query:
                 passages = self._search_for(request, context, filters)
         return passages
+
+    def _scope(self, request: AskRequest) -> Filters:
+        filters = request.filters
+        if request.mode == "draft" and not filters.organisations:
+            # A reply a staff member sends speaks for the association: other organisations' documents
+            # only when the question is about them.
+            organisations = {r.get("organisation") for r in self._document_records().values()}
+            filters = filters.model_copy(update={"organisations": sorted(
+                o for o in organisations if o and concerns(request.question, o))})
+        return filters
 
     def _search_for(self, request: AskRequest, query: str, filters: Filters) -> list[Passage]:
         settings = self.settings.retrieval
@@ -150,6 +154,18 @@ class Assistant:
                 sparse_weight=settings.sparse_weight_english if english else settings.sparse_weight,
                 units_weight=settings.units_weight,
             )
+
+    def _elsewhere(self, request: AskRequest, chapter: Chapter, held: list[Passage]) -> list[Passage]:
+        """What each document says of a chapter a list question names, searched by the chapter's name:
+        the 2021 report's "5.6 Skola" lists its services (the passages read may hold only some of them),
+        the 2026 plan's services for schools stand in no chapter. Each document on its own, or the largest
+        one's words take every place."""
+        filters = self._scope(request)
+        seen = {c for p in held for c in p.chunk_ids}
+        found = [p for doc_id in self._document_records() if not filters.doc_ids or doc_id in filters.doc_ids
+                 for p in self.search(chapter.label, filters.model_copy(update={"doc_ids": [doc_id]}),
+                                      top_k=self.settings.retrieval.list_top_k)]
+        return [p for p in found if seen.isdisjoint(p.chunk_ids)]
 
     @contextmanager
     def _index_errors(self) -> Iterator[None]:
@@ -207,6 +223,11 @@ class Assistant:
                           draft=request.mode == "draft",
                           heading_scores=lambda keys: self._heading_scores(request.question, keys),
                           later=[self.embedder.embed_query(q) for q in later_questions(request.question)])
+        if evidence.chapter is not None:
+            more = self._elsewhere(request, evidence.chapter, passages)
+            passages = [*passages, *more]
+            evidence = join_chapter(request.question, evidence, passages, len(passages) - len(more),
+                                    self.settings.answer)
         pieces: list[str] = []
         first_token_ms = None
         degraded = False

@@ -13,6 +13,7 @@ embedded on their own (docs/PERFORMANCE.md, "Answer units at ingest").
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -60,6 +61,9 @@ class Embedder:
         self._query_prompt = _resolve(settings.query_prompt, prompts, "query")
         self._document_prompt = _resolve(settings.document_prompt, prompts, "document")
         self.dimension = self._runner.dimension
+        # One answer embeds its question for retrieval, for headings, and for each document a list is
+        # searched in: the vector is remembered.
+        self.embed_query: Callable[[str], np.ndarray] = functools.lru_cache(maxsize=256)(self._embed_query)
 
     def document_input(self, item: TitledText) -> str:
         if "title: none" in self._document_prompt:
@@ -77,8 +81,10 @@ class Embedder:
                 on_batch(len(batch))
         return out
 
-    def embed_query(self, query: str) -> np.ndarray:
-        return self._encode([self._query_prompt + query])[0]
+    def _embed_query(self, query: str) -> np.ndarray:
+        vector = self._encode([self._query_prompt + query])[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self._runner.encode(texts)

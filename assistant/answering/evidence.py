@@ -59,6 +59,7 @@ _AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|f
                      r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
+_CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,22 @@ class Item:
 
 
 @dataclass(frozen=True)
+class Chapter:
+    """A numbered chapter a list question names ("5.6 Skola" for "... för skolor?"): its sections are
+    entries by their place, and the other documents are asked what they say of it (``join_chapter``)."""
+
+    label: str
+    doc_id: str
+
+
+@dataclass(frozen=True)
 class Evidence:
     shape: Shape
     units: list[Unit] = field(default_factory=list)  # sentences shape: in answer order
     items: list[Item] = field(default_factory=list)  # list shape
     best: float = 0.0  # the best unit's cosine (for diagnostics and the refusal)
     reason: str = ""  # why it refused
+    chapter: Chapter | None = None  # list shape: the chapter the list is from, when the question names it
 
 
 def passage_units(passages: list[Passage], question: str = "", lexical_weight: float = 0.0) -> list[Unit]:
@@ -185,16 +196,25 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         about = [*names, *([noun] if noun else [])]
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
     if asks_list(question):
+        chapter = named_chapter(question, units, passages)
         items = list_items(units, passages, settings)
         if items:
             listed = heading_list(question, units, passages, settings, max(i.score for i in items))
-            items = _across(listed, items, passages, settings) if listed else items
+            items = _across(listed, items, passages, settings, chapter) if listed else items
         if len(items) >= settings.min_list_entries:
-            # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it.
+            # A list of sections (services, networks) is completed from the chapter the question names; a
+            # list of lines is what its heading gives ("1.2.2 Samband med andra organisationer" lists
+            # organisations, and "5 Organisation" has nothing to add).
+            if any(_is_line(i) for i in items):
+                chapter = None
+            # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it,
+            # unless the list is a chapter's ("Sambruks tjänster är indelade i de tre områdena Skola, ..."
+            # names the chapters, not what "5.6 Skola" holds).
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
-            if prose is not None and prose.score > max(i.score for i in items):
+            if chapter is None and prose is not None and prose.score > max(i.score for i in items):
                 items = [Item(prose.text, prose.score, [prose], [prose.passage]), *items][:settings.max_items]
-            return _covered(question, language, passages, Evidence("list", items=items, best=best), settings)
+            return _covered(question, language, passages,
+                            Evidence("list", items=items, best=best, chapter=chapter), settings)
     # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
     # idea, offer, "Sondera, skaka hand, besluta och kör!") is those steps, in order (dev +0.01; a
     # named heading without the margin: dev -0.01).
@@ -575,15 +595,64 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     return _each_once_newest_first(kept, passages, settings)
 
 
-def _across(listed: list[Item], entries: list[Item], passages: list[Passage],
-            settings: AnswerSettings) -> list[Item]:
-    """What a heading lists in one document, then the sections of the other documents that fit:
-    "5.6 Skola" of 2021 lists EGIL, Tillarbetslivet and UKA; the 2026 plan's services stand in no
-    chapter. Their list lines are not added: a slide's agenda is not continued by a plan's goals."""
+def _across(listed: list[Item], entries: list[Item], passages: list[Passage], settings: AnswerSettings,
+            chapter: Chapter | None = None) -> list[Item]:
+    """What a heading lists in one document, then the sections of the other documents that fit (and,
+    when the question names a chapter, speak of it): "5.6 Skola" of 2021 lists EGIL, Tillarbetslivet and
+    UKA; the 2026 plan's services stand in no chapter. Their list lines are not added: a slide's agenda
+    is not continued by a plan's goals."""
     own = {_document(passages[p]) for item in listed for p in item.passages}
-    others = [e for e in entries
-              if not _is_line(e) and any(_document(passages[p]) not in own for p in e.passages)]
+    others = [e for e in entries if not _is_line(e)
+              and any(_document(passages[p]) not in own for p in e.passages)
+              and (chapter is None or _speaks_of(e, chapter.label))]
     return _each_once_newest_first([*listed, *others], passages, settings)
+
+
+def named_chapter(question: str, units: list[Unit], passages: list[Passage]) -> Chapter | None:
+    """The numbered chapter the question names, by a heading of the passages or by their section paths
+    (a passage inside "5.6 Skola > 5.6.2 Tillarbetslivet" names the chapter it stands in)."""
+    asked = analyze(question)
+    found = [(u.text, passages[u.passage].doc_id) for u in units if u.kind == "heading"]
+    found += [(part, p.doc_id) for p in passages for part in p.section.split(" > ")]
+    return next((Chapter(_label(text), doc_id) for text, doc_id in found
+                 if _CHAPTER.match(text) and _names(asked, _label(text))), None)
+
+
+def _names(asked: list[str], label: str) -> bool:
+    """A question's stems (``asked``) name a heading when each of its stems is one of them inflected."""
+    said = analyze(label)
+    return bool(said) and all(any(_inflects(a, s) for a in asked) for s in said)
+
+
+def join_chapter(question: str, evidence: Evidence, passages: list[Passage], first: int,
+                 settings: AnswerSettings) -> Evidence:
+    """A list answer to a question that names a chapter, once every document's passages about it (from
+    ``first`` on) are read: the chapter's own sections by their place (its heading and its last sections
+    may be only in those), then the list as chosen, then the other documents' sections that name their
+    subject and speak of the chapter. "5.6 Skola" of the 2021 report lists three services; the 2026
+    plan's stand flat, and those for schools say "skolan", "skolhuvudmän" ("Inclubit ... hjälpa dem att
+    komma tillbaka till skolan")."""
+    chapter = evidence.chapter
+    if chapter is None:
+        return evidence
+    units = passage_units(passages, question, settings.lexical_weight)
+    heading = next((u for u in units if u.kind == "heading" and _CHAPTER.match(u.text)
+                    and _label(u.text) == chapter.label and passages[u.passage].doc_id == chapter.doc_id), None)
+    own = _under(heading, units, passages, settings, named=True) if heading else []
+    found = [e for p in range(first, len(passages)) if passages[p].doc_id != chapter.doc_id
+             for e in _entries([u for u in units if u.passage == p],
+                               _label(passages[p].section.split(" > ")[-1]), settings)
+             if not _is_line(e) and _speaks_of(e, chapter.label)]
+    found.sort(key=lambda e: -e.score)
+    return replace(evidence, items=_each_once_newest_first([*own, *evidence.items, *found], passages, settings))
+
+
+def _speaks_of(entry: Item, chapter: str) -> bool:
+    """A section whose opening (what it is) holds a word that begins with each stem of a chapter's name
+    ("skolan", "skolhuvudmän" for "Skola"; not "högskolan"): "MedborgarPC" mentions its "SkolPC" three
+    paragraphs in, and is no school service."""
+    said = _fold(" ".join(u.text for u in entry.units[:2]))
+    return all(re.search(rf"\b{re.escape(stem)}", said) for stem in analyze(chapter))
 
 
 def _each_once_newest_first(entries: list[Item], passages: list[Passage],
@@ -592,8 +661,8 @@ def _each_once_newest_first(entries: list[Item], passages: list[Passage],
     merged: list[Item] = []
     for entry in entries:
         same = next((m for m in merged if _same_name(m.label, entry.label)), None)
-        if same is None:
-            merged.append(entry)
+        if same is None:  # a copy: the entries given stay as they are
+            merged.append(replace(entry, units=list(entry.units), passages=list(entry.passages)))
         elif new := [p for p in entry.passages if p not in same.passages]:
             same.passages.extend(new)
             same.units.extend(entry.units[:1])
@@ -644,8 +713,7 @@ def heading_list(question: str, units: list[Unit], passages: list[Passage], sett
     fits = sorted((u for u in units if u.kind == "heading" and not u.text.isdigit()  # "7": a slide number
                    and u.score >= top - settings.list_margin), key=lambda u: -u.score)
     asked = analyze(question)
-    named = [h for h in fits if (said := analyze(_label(h.text)))
-             and all(any(_inflects(a, s) for a in asked) for s in said)]
+    named = [h for h in fits if _names(asked, _label(h.text))]
     for heading in dict.fromkeys([*named, *([] if named_only else fits[:1])]):
         entries = _under(heading, units, passages, settings, named=heading in named)
         if len(entries) >= settings.min_list_entries:
@@ -790,7 +858,12 @@ def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
 
 def _same_name(a: str, b: str) -> bool:
     """Two entries naming one thing: "EGIL – Provisioneringstjänst ..." and "Egil"; "UKA" and "UKAA"; not
-    "Nätverk X" and "Nätverk Y": each word of the shorter label begins the longer one's word there."""
+    "Nätverk X" and "Nätverk Y": each word of the shorter label begins the longer one's word there. A
+    heading "description – name" names its thing by either part ("Uppföljningssystem för ... – UKA")."""
+    return any(_same_words(x, y) for x in a.split(" – ") for y in b.split(" – "))
+
+
+def _same_words(a: str, b: str) -> bool:
     words_a, words_b = (_fold(x).replace("–", " ").split() for x in (a, b))
     shorter, longer = sorted((words_a, words_b), key=len)
     if not shorter or len(shorter[0]) < 3:
