@@ -4,7 +4,8 @@ Every unit (sentence, list item, table row, slide fragment; see ``ingest.segment
 cosine to the question, computed by retrieval with the query vector it already had. Selection adds
 only structure that holds for any question: a list question is answered by the items or child
 headings that fit it, each once, newest document first, or by what stands under a heading that names
-the list; a "how many / when" question by a unit that
+the list (a report's chapter it names, with what every document says of that chapter: ``join_chapter``,
+once the service has searched each document for it); a "how many / when" question by a unit that
 holds a figure about what it names; a "which / who" answer goes on until it names something the
 question did not; a second document that fits nearly as well as the best one is heard too, and a
 second question asked in the same sentence ("..., och vad betalar en ny medlem?") by its own nearest
