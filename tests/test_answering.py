@@ -109,6 +109,17 @@ def test_school_services_are_listed_from_both_documents_newest_first(assistant, 
 
 
 @pytest.mark.slow
+def test_a_chapter_the_question_names_is_answered_by_its_sections_not_by_the_lines_inside_them(assistant):
+    # "5.4 Medborgarservice" holds "5.4.1 Bibblix" and "5.4.2 FixaMinGata.se"; the passages read hold
+    # their sentences and bullet points, which are what the services say, not services
+    answer = ask(assistant, "Vilka tjänster finns inom medborgarservice?")
+    entries = answer.text.splitlines()[1:]
+    names = [re.sub(r"\s*\[\d+\]", "", line) for line in entries]
+    assert names == ["- Bibblix", "- FixaMinGata.se"], answer.text
+    assert {c.file for c in answer.citations} == {REPORT_2021}
+
+
+@pytest.mark.slow
 def test_a_count_question_is_answered_with_a_figure_named_by_its_document(assistant):
     answer = ask(assistant, "Hur många kommuner använder Provisum?")
     assert not answer.refused and re.search(r"\d", answer.text)
@@ -469,7 +480,8 @@ def written(doc_id: str, date: str, section: str, lines: list[tuple[str, str]]) 
 
 
 def test_a_chapters_list_is_joined_by_the_sections_of_other_documents_whose_opening_speaks_of_it():
-    from assistant.answering.evidence import Chapter, Evidence, Item, join_chapter, named_chapter, passage_units
+    from assistant.answering.evidence import (Chapter, Evidence, Item, join_chapter, named_chapter,
+                                              passage_units)
     from assistant.settings import AnswerSettings
 
     report = written("report", "2021-12-31", "5.6 Skola > 5.6.1 EGIL", [

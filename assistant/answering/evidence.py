@@ -203,10 +203,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             listed = heading_list(question, units, passages, settings, max(i.score for i in items))
             items = _across(listed, items, passages, settings, chapter) if listed else items
         if len(items) >= settings.min_list_entries:
-            # A list of sections (services, networks) is completed from the chapter the question names; a
-            # list of lines is what its heading gives ("1.2.2 Samband med andra organisationer" lists
-            # organisations, and "5 Organisation" has nothing to add).
-            if any(_is_line(i) for i in items):
+            # A list of sections (services, networks), or of lines inside the chapter the question names,
+            # is completed from that chapter; a list of lines elsewhere is what its heading gives ("1.2.2
+            # Samband med andra organisationer" lists organisations, and "5 Organisation" has nothing to add).
+            if chapter and any(_is_line(i) and not _inside(i, chapter, passages) for i in items):
                 chapter = None
             # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it,
             # unless the list is a chapter's ("Sambruks tjänster är indelade i de tre områdena Skola, ..."
@@ -637,15 +637,23 @@ def join_chapter(question: str, evidence: Evidence, passages: list[Passage], fir
     if chapter is None:
         return evidence
     units = passage_units(passages, question, settings.lexical_weight)
-    heading = next((u for u in units if u.kind == "heading" and _CHAPTER.match(u.text)
-                    and _label(u.text) == chapter.label and passages[u.passage].doc_id == chapter.doc_id), None)
+    heading = next((u for u in units if u.kind == "heading" and _CHAPTER.match(u.text) and _label(u.text)
+                    == chapter.label and passages[u.passage].doc_id == chapter.doc_id), None)
     own = _under(heading, units, passages, settings, named=True) if heading else []
+    # the chapter's sections are its list: the lines inside it are what they say
+    kept = [i for i in evidence.items if not (own and _inside(i, chapter, passages))]
     found = [e for p in range(first, len(passages)) if passages[p].doc_id != chapter.doc_id
              for e in _entries([u for u in units if u.passage == p],
                                _label(passages[p].section.split(" > ")[-1]), settings)
              if not _is_line(e) and _speaks_of(e, chapter.label)]
     found.sort(key=lambda e: -e.score)
-    return replace(evidence, items=_each_once_newest_first([*own, *evidence.items, *found], passages, settings))
+    return replace(evidence, items=_each_once_newest_first([*own, *kept, *found], passages, settings))
+
+
+def _inside(item: Item, chapter: Chapter, passages: list[Passage]) -> bool:
+    """An entry of passages within the chapter: its document's, the chapter in their section paths."""
+    return all(passages[p].doc_id == chapter.doc_id
+               and chapter.label in map(_label, passages[p].section.split(" > ")) for p in item.passages)
 
 
 def _speaks_of(entry: Item, chapter: str) -> bool:
