@@ -611,11 +611,13 @@ def _across(listed: list[Item], entries: list[Item], passages: list[Passage], se
 
 def named_chapter(question: str, units: list[Unit], passages: list[Passage]) -> Chapter | None:
     """The numbered chapter the question names, by a heading of the passages or by their section paths
-    (a passage inside "5.6 Skola > 5.6.2 Tillarbetslivet" names the chapter it stands in)."""
+    (a passage inside "5.6 Skola > 5.6.2 Tillarbetslivet" names the chapter it stands in); of several,
+    the one the best passage holds ("Vilka tjänster erbjuder föreningen för skolor?" names "1.1
+    Föreningen" too)."""
     asked = analyze(question)
-    found = [(u.text, passages[u.passage].doc_id) for u in units if u.kind == "heading"]
-    found += [(part, p.doc_id) for p in passages for part in p.section.split(" > ")]
-    return next((Chapter(_label(text), doc_id) for text, doc_id in found
+    found = [(u.passage, u.text) for u in units if u.kind == "heading"]
+    found += [(p, part) for p, passage in enumerate(passages) for part in passage.section.split(" > ")]
+    return next((Chapter(_label(text), passages[p].doc_id) for p, text in sorted(found, key=lambda f: f[0])
                  if _CHAPTER.match(text) and _names(asked, _label(text))), None)
 
 
