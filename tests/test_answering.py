@@ -509,8 +509,9 @@ def test_a_chapters_list_is_joined_by_the_sections_of_other_documents_whose_open
     units = passage_units([report, plan], question)
     assert named_chapter(question, units, [report, plan]) == Chapter("Skola", "report")
     assert named_chapter(question, passage_units([plan], question), [plan]) is None
-    # of two chapters named, the one the better passage stands in
-    intro = written("report", "2021-12-31", "1.1 Föreningen", [("sentence", "Föreningen är ideell.")])
+    # of two chapters named, the one the better passage stands in, by its heading or by its path
+    intro = written("report", "2021-12-31", "1 Sammanfattning", [("heading", "1.1 Föreningen"),
+                                                                  ("sentence", "Föreningen är ideell.")])
     both = "Vilka tjänster erbjuder föreningen för skolor?"
     assert named_chapter(both, passage_units([report, intro], both), [report, intro]).label == "Skola"
     assert named_chapter(both, passage_units([intro, report], both), [intro, report]).label == "Föreningen"
