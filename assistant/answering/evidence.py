@@ -115,7 +115,7 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
-        heading, own_section = "", _label(passage.section.split(" > ")[-1])
+        heading, own_section = "", _path(passage)[-1]
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
@@ -582,7 +582,7 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     entries: list[Item] = []
     for p, passage in enumerate(passages):
         # Text before the passage's first heading belongs to the passage's own (innermost) section.
-        entries += _entries([u for u in units if u.passage == p], _label(passage.section.split(" > ")[-1]),
+        entries += _entries([u for u in units if u.passage == p], _path(passage)[-1],
                             settings)
     if not entries:
         return []
@@ -646,7 +646,7 @@ def join_chapter(question: str, evidence: Evidence, passages: list[Passage], fir
     kept = [i for i in evidence.items if not (own and _inside(i, chapter, passages))]
     found = [e for p in range(first, len(passages)) if passages[p].doc_id != chapter.doc_id
              for e in _entries([u for u in units if u.passage == p],
-                               _label(passages[p].section.split(" > ")[-1]), settings)
+                               _path(passages[p])[-1], settings)
              if not _is_line(e) and _speaks_of(e, chapter.label)]
     found.sort(key=lambda e: -e.score)
     return replace(evidence, items=_each_once_newest_first([*own, *kept, *found], passages, settings))
@@ -655,7 +655,7 @@ def join_chapter(question: str, evidence: Evidence, passages: list[Passage], fir
 def _inside(item: Item, chapter: Chapter, passages: list[Passage]) -> bool:
     """An entry of passages within the chapter: its document's, the chapter in their section paths."""
     return all(passages[p].doc_id == chapter.doc_id
-               and chapter.label in map(_label, passages[p].section.split(" > ")) for p in item.passages)
+               and chapter.label in _path(passages[p]) for p in item.passages)
 
 
 def _speaks_of(entry: Item, chapter: str) -> bool:
@@ -749,7 +749,7 @@ def _under(heading: Unit, units: list[Unit], passages: list[Passage], settings: 
     passage = passages[heading.passage]
     name = _label(heading.text)
     later = sorted((p for p, q in enumerate(passages) if _document(q) == _document(passage)
-                    and q.start > passage.start and name in map(_label, q.section.split(" > "))),
+                    and q.start > passage.start and name in _path(q)),
                    key=lambda p: passages[p].start)
     group = [*after, *(u for p in later for u in units if u.passage == p)]
     if heading.level < LABEL_LEVEL:  # a numbered chapter ends at the next heading of its level
@@ -769,7 +769,7 @@ def _children(group: list[Unit], level: int, chapter: str, passages: list[Passag
     for previous, unit in zip([None, *group], group):
         child = unit.kind == "heading" and unit.level == level
         if not child and (previous is None or previous.passage != unit.passage):
-            path = [_label(s) for s in passages[unit.passage].section.split(" > ")]
+            path = _path(passages[unit.passage])
             inside = path[path.index(chapter) + 1:][:1] if chapter in path else []
             if inside and not (entries and _same_name(entries[-1].label, inside[0])):
                 entries.append(Item(inside[0], unit.score, [], [unit.passage]))
@@ -833,6 +833,11 @@ def _names_its_subject(label: str, body: list[Unit]) -> bool:
 
 def _label(heading: str) -> str:
     return _NUMBERING.sub("", heading).strip()
+
+
+def _path(passage: Passage) -> list[str]:
+    """The labels of the headings a passage stands under, outermost first ("Skola" for "5.6 Skola")."""
+    return [_label(part) for part in passage.section.split(" > ")]
 
 
 def by_passage(evidence: Evidence) -> dict[int, list[Unit]]:
