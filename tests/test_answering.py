@@ -308,6 +308,37 @@ def test_a_list_written_as_a_sentence_leads_a_list_answer(assistant):
     assert all(town in answer.text for town in towns), answer.text
 
 
+@pytest.mark.slow
+def test_a_list_question_answered_in_sentences_holds_the_names_its_lead_passage_lists(assistant):
+    # "5.4.2 FixaMinGata.se" ends "Deltagande kommuner" / "Ale, Alingsås, ...": the names rank below the
+    # sentences about the service; "Luleå, Nacka, Säter och Södertälje" of another project is no answer
+    answer = ask(assistant, "Vilka kommuner deltar i FixaMinGata?")
+    assert all(town in answer.text for town in ("Ale", "Alingsås", "Ekerö", "Östra Göinge")), answer.text
+    assert "Säter" not in answer.text, answer.text
+
+
+def test_an_enumeration_goes_on_past_a_stray_period_in_its_paragraph():
+    from assistant.answering.evidence import _listing_on
+
+    lines = ["Medverkande organisationer är:",
+             "Internetstiftelsen, SKR, PTS, Myndigheten för delaktighet. "
+             "Folkhälsomyndigheten samt SeniorNet Sweden. Samverkan leds av Sambruk.",
+             "Boverket och Skolverket."]
+    text = "\n".join(lines)
+    cuts = ["Medverkande organisationer är:", "Internetstiftelsen, SKR, PTS, Myndigheten för delaktighet.",
+            "Folkhälsomyndigheten samt SeniorNet Sweden.", "Samverkan leds av Sambruk.",
+            "Boverket och Skolverket."]
+    spans = [[text.index(c), text.index(c) + len(c), "sentence", 0] for c in cuts]
+    passage = Passage(doc_id="d", file="d.txt", title="d", chunk_ids=["d:0"], text=text, score=1.0,
+                      section="6.1 Digidel", start=0, end=len(text), units=spans,
+                      unit_vectors=np.eye(len(cuts), dtype=np.float32),
+                      unit_scores=np.full(len(cuts), 0.5, dtype=np.float32))
+    units = passage_units([passage])
+    # the names go on; a sentence does not, and neither does the next paragraph
+    assert [u.text for u in _listing_on(units[1], units, [passage])] == [cuts[2]]
+    assert _listing_on(units[3], units, [passage]) == []
+
+
 def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
     from assistant.answering.evidence import enumerated
 

@@ -213,7 +213,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             # names the chapters, not what "5.6 Skola" holds).
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
             if chapter is None and prose is not None and prose.score > max(i.score for i in items):
-                items = [Item(prose.text, prose.score, [prose], [prose.passage]), *items][:settings.max_items]
+                whole = [prose, *_listing_on(prose, units, passages)]
+                items = [Item(" ".join(u.text for u in whole), prose.score, whole, [prose.passage]),
+                         *items][:settings.max_items]
             return _covered(question, language, passages,
                             Evidence("list", items=items, best=best, chapter=chapter), settings)
     # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
@@ -336,6 +338,10 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     leads = pool[:1]
+    listings = [u for u in pool if u.passage == pool[0].passage and enumerated(u.text) >= 3]
+    if asks_list(question) and listings:  # the longest list the lead's passage writes as a sentence
+        # ("Deltagande kommuner" / "Ale, Alingsås, ..."): another passage's list is of another project
+        leads.append(max(listings, key=lambda u: enumerated(u.text)))
     heard = {_document(passages[pool[0].passage])}
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
@@ -447,6 +453,20 @@ def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
     """The units that follow one in its passage, in order."""
     own = [u for u in units if u.passage == unit.passage]
     return own[own.index(unit) + 1:]
+
+
+def _listing_on(unit: Unit, units: list[Unit], passages: list[Passage]) -> list[Unit]:
+    """The sentences of its paragraph that go on with an enumeration's names ("..., Myndigheten för
+    delaktighet." / "Folkhälsomyndigheten samt SeniorNet Sweden."): a stray period cut the list."""
+    end = _paragraph(unit, passages)[1]
+    out = []
+    for after in _after(unit, units):
+        parts = [p for p in _PARTS.split(after.text.rstrip(".;")) if p.strip()]
+        if after.kind != "sentence" or after.start >= end or len(parts) < 2 \
+                or not all(p[:1].isupper() and len(p.split()) <= 3 for p in parts):
+            break
+        out.append(after)
+    return out
 
 
 def _before(unit: Unit, units: list[Unit]) -> list[Unit]:
