@@ -317,6 +317,19 @@ def test_a_list_question_answered_in_sentences_holds_the_names_its_lead_passage_
     assert "Säter" not in answer.text, answer.text
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "names"), [
+    # "Användande kommuner:" fits best and announces, past a sentence, "Stockholm, Malmö, ..."
+    ("Vilka kommuner använder Bibblix?", ("Stockholm", "Malmö", "Lomma")),
+    # the list found is of campaigns; the passage of the best unit writes the organisations in a sentence
+    ("Vilka organisationer medverkar i Digidelnätverket?", ("Internetstiftelsen", "PTS", "SeniorNet")),
+])
+def test_a_list_question_is_answered_by_the_names_its_best_passage_writes_in_a_sentence(assistant, question,
+                                                                                          names):
+    answer = ask(assistant, question)
+    assert not answer.refused and all(name in answer.text for name in names), answer.text
+
+
 def test_an_enumeration_goes_on_past_a_stray_period_in_its_paragraph():
     from assistant.answering.evidence import _listing_on
 

@@ -208,11 +208,16 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             # Samband med andra organisationer" lists organisations, and "5 Organisation" has nothing to add).
             if chapter and any(_is_line(i) and not _inside(i, chapter, passages) for i in items):
                 chapter = None
-            # A list written as a sentence ("A, B, C och D") that fits better than every entry leads it,
-            # unless the list is a chapter's ("Sambruks tjänster är indelade i de tre områdena Skola, ..."
-            # names the chapters, not what "5.6 Skola" holds).
+            # A list written as a sentence ("A, B, C och D") leads it when it fits better than every entry,
+            # or when the best unit's passage writes it and it names more than the entries found ("Vilka
+            # organisationer medverkar i Digidelnätverket?": the bullet points are campaigns), unless the
+            # list is a chapter's ("Sambruks tjänster är indelade i de tre områdena Skola, ..." names the
+            # chapters, not what "5.6 Skola" holds).
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
-            if chapter is None and prose is not None and prose.score > max(i.score for i in items):
+            if prose is None or prose.score <= max(i.score for i in items):
+                listing = _lead_listing(content, units, settings)
+                prose = listing if listing and enumerated(listing.text) > len(items) else None
+            if chapter is None and prose is not None:
                 whole = [prose, *_listing_on(prose, units, passages)]
                 items = [Item(" ".join(u.text for u in whole), prose.score, whole, [prose.passage]),
                          *items][:settings.max_items]
@@ -224,7 +229,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     steps = asks_how(question) and heading_list(question, units, passages, settings, best, named_only=True)
     if steps:
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
-    chosen = _sentences(question, content, passages, settings, reach, figure, later)
+    chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
     chosen += _announced(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
@@ -309,7 +314,7 @@ def _covered(question: str, language: Language, passages: list[Passage], evidenc
     return evidence
 
 
-def _sentences(question: str, content: list[Unit], passages: list[Passage],
+def _sentences(question: str, content: list[Unit], units: list[Unit], passages: list[Passage],
                settings: AnswerSettings, reach: Callable[[Unit], float],
                figure: Callable[[Unit], bool], later: Sequence[np.ndarray] = ()) -> list[Unit]:
     """The best unit, then units close to it, within a budget; a figure leads a "how many" answer,
@@ -338,10 +343,8 @@ def _sentences(question: str, content: list[Unit], passages: list[Passage],
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     leads = pool[:1]
-    listings = [u for u in pool if u.passage == pool[0].passage and enumerated(u.text) >= 3]
-    if asks_list(question) and listings:  # the longest list the lead's passage writes as a sentence
-        # ("Deltagande kommuner" / "Ale, Alingsås, ..."): another passage's list is of another project
-        leads.append(max(listings, key=lambda u: enumerated(u.text)))
+    if asks_list(question) and (listing := _lead_listing(content, units, settings)):
+        leads.append(listing)
     heard = {_document(passages[pool[0].passage])}
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
@@ -453,6 +456,20 @@ def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
     """The units that follow one in its passage, in order."""
     own = [u for u in units if u.passage == unit.passage]
     return own[own.index(unit) + 1:]
+
+
+def _lead_listing(content: list[Unit], units: list[Unit], settings: AnswerSettings) -> Unit | None:
+    """The longest list that the best unit's passage writes as a sentence, within the margin of the best
+    ("Deltagande kommuner" / "Ale, Alingsås, ..." below the sentences about FixaMinGata) or announced by
+    it ("Användande kommuner:" / a sentence / "Stockholm, Malmö, ..."): another passage's list is of
+    another project."""
+    lead = content[0]
+    found = [u for u in content if u.passage == lead.passage and u.score >= lead.score - settings.margin
+             and enumerated(u.text) >= 3]
+    if lead.text.endswith(":"):
+        section = takewhile(lambda u: u.kind != "heading", _after(lead, units))
+        found += [u for u in section if enumerated(u.text) >= 3][:1]
+    return max(found, key=lambda u: enumerated(u.text), default=None)
 
 
 def _listing_on(unit: Unit, units: list[Unit], passages: list[Passage]) -> list[Unit]:
