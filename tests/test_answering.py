@@ -321,6 +321,8 @@ def test_a_list_question_answered_in_sentences_holds_the_names_its_lead_passage_
 @pytest.mark.parametrize(("question", "names"), [
     # "Användande kommuner:" fits best and announces, past a sentence, "Stockholm, Malmö, ..."
     ("Vilka kommuner använder Bibblix?", ("Stockholm", "Malmö", "Lomma")),
+    # the question names "5.4.1 Bibblix", and the list written inside the chapter is what it lists
+    ("Which municipalities take part in Bibblix?", ("Stockholm", "Malmö", "Lomma")),
     # the list found is of campaigns; the passage of the best unit writes the organisations in a sentence
     ("Vilka organisationer medverkar i Digidelnätverket?", ("Internetstiftelsen", "PTS", "SeniorNet")),
 ])

@@ -211,16 +211,20 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             # A list written as a sentence ("A, B, C och D") leads it when it fits better than every entry,
             # or when the best unit's passage writes it and it names more than the entries found ("Vilka
             # organisationer medverkar i Digidelnätverket?": the bullet points are campaigns), unless the
-            # list is a chapter's ("Sambruks tjänster är indelade i de tre områdena Skola, ..." names the
-            # chapters, not what "5.6 Skola" holds).
+            # list is a chapter's and written outside it ("Sambruks tjänster är indelade i de tre områdena
+            # Skola, ..." names the chapters, not what "5.6 Skola" holds); written inside, it is what the
+            # chapter lists ("5.4.1 Bibblix": "Användande kommuner:" ... "Stockholm, Malmö, ...").
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
             if prose is None or prose.score <= max(i.score for i in items):
                 listing = _lead_listing(content, units, settings)
                 prose = listing if listing and enumerated(listing.text) > len(items) else None
-            if chapter is None and prose is not None:
+            if prose is not None:
                 whole = [prose, *_listing_on(prose, units, passages)]
-                items = [Item(" ".join(u.text for u in whole), prose.score, whole, [prose.passage]),
-                         *items][:settings.max_items]
+                written = Item(" ".join(u.text for u in whole), prose.score, whole, [prose.passage])
+                if chapter is not None and _inside(written, chapter, passages):
+                    chapter = None
+                if chapter is None:
+                    items = [written, *items][:settings.max_items]
             return _covered(question, language, passages,
                             Evidence("list", items=items, best=best, chapter=chapter), settings)
     # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
