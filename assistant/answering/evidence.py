@@ -212,16 +212,17 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             # or when the best unit's passage writes it and it names more than the entries found ("Vilka
             # organisationer medverkar i Digidelnätverket?": the bullet points are campaigns), unless the
             # list is a chapter's and written outside it ("Sambruks tjänster är indelade i de tre områdena
-            # Skola, ..." names the chapters, not what "5.6 Skola" holds); written inside, it is what the
-            # chapter lists ("5.4.1 Bibblix": "Användande kommuner:" ... "Stockholm, Malmö, ...").
+            # Skola, ..." names the chapters, not what "5.6 Skola" holds); names written inside are what
+            # the chapter lists ("5.4.1 Bibblix": "Användande kommuner:" ... "Stockholm, Malmö, ...").
             prose = next((u for u in content if enumerated(u.text) >= 3), None)
             if prose is None or prose.score <= max(i.score for i in items):
                 listing = _lead_listing(content, units, settings)
-                prose = listing if listing and enumerated(listing.text) > len(items) else None
+                prose = listing if listing and enumerated(listing.text, names=True) > len(items) else None
             if prose is not None:
                 whole = [prose, *_listing_on(prose, units, passages)]
                 written = Item(" ".join(u.text for u in whole), prose.score, whole, [prose.passage])
-                if chapter is not None and _inside(written, chapter, passages):
+                if chapter is not None and enumerated(prose.text, names=True) \
+                        and _inside(written, chapter, passages):
                     chapter = None
                 if chapter is None:
                     items = [written, *items][:settings.max_items]
@@ -463,17 +464,17 @@ def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
 
 
 def _lead_listing(content: list[Unit], units: list[Unit], settings: AnswerSettings) -> Unit | None:
-    """The longest list that the best unit's passage writes as a sentence, within the margin of the best
-    ("Deltagande kommuner" / "Ale, Alingsås, ..." below the sentences about FixaMinGata) or announced by
-    it ("Användande kommuner:" / a sentence / "Stockholm, Malmö, ..."): another passage's list is of
+    """The longest list of names that the best unit's passage writes as a sentence, within the margin of
+    the best ("Deltagande kommuner" / "Ale, Alingsås, ..." below the sentences about FixaMinGata) or
+    announced by it ("Användande kommuner:" / a sentence / "Stockholm, Malmö, ..."): another passage's list is of
     another project."""
     lead = content[0]
     found = [u for u in content if u.passage == lead.passage and u.score >= lead.score - settings.margin
-             and enumerated(u.text) >= 3]
+             and enumerated(u.text, names=True)]
     if lead.text.endswith(":"):
         section = takewhile(lambda u: u.kind != "heading", _after(lead, units))
-        found += [u for u in section if enumerated(u.text) >= 3][:1]
-    return max(found, key=lambda u: enumerated(u.text), default=None)
+        found += [u for u in section if enumerated(u.text, names=True)][:1]
+    return max(found, key=lambda u: enumerated(u.text, names=True), default=None)
 
 
 def _listing_on(unit: Unit, units: list[Unit], passages: list[Passage]) -> list[Unit]:
@@ -851,11 +852,13 @@ def _rows_under(unit: Unit, own: list[Unit]) -> list[Unit]:
 _PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
 
 
-def enumerated(text: str) -> int:
+def enumerated(text: str, *, names: bool = False) -> int:
     """How many things a sentence lists in a row ("A, B, C och D", after a lead-in ending in a colon):
-    its short comma- or conjunction-separated parts, when they are at least half of its parts; else 0."""
-    parts = [p for p in _PARTS.split(text.rstrip(".;").split(": ", 1)[-1]) if p.strip()]
-    short = [p for p in parts if len(p.split()) <= 3]
+    its short comma- or conjunction-separated parts, when they are at least half of its parts; else 0.
+    With ``names`` only parts that begin with a capital count ("Ale, Alingsås, ..."; not "Gemensam,
+    nationell e-tjänst för ..., brister och andra problem i stadsmiljön, och kommunen")."""
+    parts = [p.strip() for p in _PARTS.split(text.rstrip(".;").split(": ", 1)[-1]) if p.strip()]
+    short = [p for p in parts if len(p.split()) <= 3 and (not names or p[:1].isupper())]
     return len(short) if len(short) >= 3 and 2 * len(short) >= len(parts) else 0
 
 
