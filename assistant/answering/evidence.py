@@ -466,8 +466,8 @@ def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
 def _lead_listing(content: list[Unit], units: list[Unit], settings: AnswerSettings) -> Unit | None:
     """The longest list of names that the best unit's passage writes as a sentence, within the margin of
     the best ("Deltagande kommuner" / "Ale, Alingsås, ..." below the sentences about FixaMinGata) or
-    announced by it ("Användande kommuner:" / a sentence / "Stockholm, Malmö, ..."): another passage's list is of
-    another project."""
+    announced by it ("Användande kommuner:" / a sentence / "Stockholm, Malmö, ..."): another passage's
+    list is of another project."""
     lead = content[0]
     found = [u for u in content if u.passage == lead.passage and u.score >= lead.score - settings.margin
              and enumerated(u.text, names=True)]
