@@ -24,6 +24,8 @@ _SHORT_QUESTION_WORDS = 7
 _QUANTITY = re.compile(
     r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|how many|how much|"
     r"how large|how big|how long|number of|what year|which year)\b|"
+    # "Vad kostar X?", "What does X cost?": a sum of money is asked for, as by "hur mycket kostar"
+    r"\bvad\s+kosta\w*|\bwhat\s+(?:does|did|do|will|would)\s+(?:\S+\s+){1,5}?(?<!the )(?<!a )cost\b|"
     # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?"); in
     # "what did he say when the plan was presented" it only says which occasion.
     r"(?:^|[,;]\s*|\b(?:and|och|by|since|sedan|until|till)\s+)(?:när|when)\b", re.IGNORECASE,
@@ -65,6 +67,14 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
 
 _WHEN = re.compile(r"\b(när|vilket år|vilket datum|when|what year|which year|what date)\b",
                    re.IGNORECASE)
+
+
+# "Vilket datum ...", "On what date ...": a day of a month, not a year
+_DAY = re.compile(r"\b(vilket datum|vilken dag|what date|which date|which day|what day)\b", re.IGNORECASE)
+
+
+def asks_day(question: str) -> bool:
+    return bool(_DAY.search(question))
 
 
 def asks_date(question: str) -> bool:

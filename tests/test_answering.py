@@ -21,6 +21,7 @@ from assistant.answering.grounding import (
 )
 from assistant.answering.llm_prompts import build_messages
 from assistant.answering.prompts import REFUSAL, is_refusal
+from assistant.query import asks_cost, asks_quantity
 from assistant.schemas import AskRequest, Message, Passage
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
@@ -297,6 +298,19 @@ def test_a_cost_is_a_sum_of_money_or_a_row_of_amounts():
     cost = _figure("Hur mycket kostar tjänsten per år?")
     assert cost(a_unit("Licensen kostar 1 500 kr/år.")) and cost(a_unit("E-arkiv | 322 000", "row"))
     assert not cost(a_unit("Vid ingången av 2026 är 39 kommuner anslutna till tjänsten."))
+    # "Vad kostar ...?" and "What does ... cost?" ask for the sum as "hur mycket kostar" does; a question
+    # about a decision on a cost does not
+    for question in ("Vad kostade systemet för kommunerna?", "What would the platform cost per year?"):
+        asked = _figure(question)
+        assert asks_cost(question) and not asked(a_unit("Vid ingången av 2026 är 39 kommuner anslutna."))
+    assert not asks_quantity("What did the board decide about the cost?")
+
+
+def test_a_question_for_a_date_wants_a_day_of_a_month():
+    day, when = _figure("Vilket datum hölls årsstämman?"), _figure("När hölls årsstämman?")
+    for text in ("Årsstämman hölls 2010-03-17.", "Stämman hölls den 17 mars.", "It met on December 16."):
+        assert day(a_unit(text))
+    assert not day(a_unit("Stämman hölls i april 2011.")) and when(a_unit("Stämman hölls i april 2011."))
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ import numpy as np
 from assistant.query import (
     asks_cost,
     asks_date,
+    asks_day,
     asks_how,
     asks_list,
     asks_name,
@@ -52,6 +53,11 @@ HeadingKey = tuple[str, str]  # (document title, heading label)
 HeadingScores = Callable[[list[HeadingKey]], Mapping[HeadingKey, float]]  # headings -> their cosines
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _DIGIT = re.compile(r"\d")
+_MONTHS = r"(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)[a-z]*\b"
+# A day of a month: "2010-03-17", "17 mars", "16:e december", "December 16"
+_CALENDAR = re.compile(
+    rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}|\b\d{{1,2}}(?::[ae])?\s+{_MONTHS}|\b{_MONTHS}\s+\d{{1,2}}\b",
+    re.IGNORECASE)
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
 # An amount: a figure that is not a year, or a number written out ("tre personer"; "en" and "ett" are
 # articles too)
@@ -262,9 +268,12 @@ def _weighed(units: list[Unit], passages: list[Passage], scores: Mapping[Heading
 
 
 def _figure(question: str) -> Callable[[Unit], bool]:
-    """Whether a unit holds what answers a question for a figure: a date or year for "when"; a sum of
+    """Whether a unit holds what answers a question for a figure: a day of a month for "which date", a
+    date or year for "when"; a sum of
     money for "what does it cost" (a table row of amounts counts: budgets leave the "kr" out); else an
     amount (a year does not say "how many")."""
+    if asks_day(question):
+        return lambda unit: bool(_CALENDAR.search(unit.text))
     if asks_date(question):
         return lambda unit: bool(_DIGIT.search(unit.text))
     if asks_cost(question):
