@@ -388,6 +388,14 @@ def test_a_question_across_years_hears_each_years_document(assistant):
 
 
 @pytest.mark.slow
+def test_years_compared_are_each_answered_by_the_unit_that_says_what_the_lead_says(assistant):
+    # 2011's "Årets resultat | 51 690 -31 531" leads; 2021's best fit to the words was "Rörelseintäkterna
+    # fortsätter att öka", its "Årets resultat | 118 337 | 24 581" is the same row
+    answer = ask(assistant, "What was Sambruk's profit for the year in 2011 compared with 2021?")
+    assert "51 690" in answer.text and "118 337" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_announces(assistant):
     # 2011: "Medelantalet anställda ... har uppgått till" / "Kvinnor 1 1" / "Män 0,5 0,5" / "Totalt 1,5 1,5"
     # (the announced rows go on); 2021: the row "Medelantalet anställda 2,5 1,8", not the year's best

@@ -379,10 +379,15 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
                 leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
+    several = len(set(years_mentioned(question))) > 1
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
         holders = [u for u in content if _holds(u, anchor, passages) and u.score >= near]
         # asked for a figure, that year's best unit holding one
         holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
+        if several and anchor.isdigit() and holders and not quantity:
+            # years compared: each year's unit that says what the lead says ("Årets resultat | 51 690"
+            # in 2011, "Årets resultat | 118 337" in 2021), not its best fit to the question's words
+            holder = max(holders, key=lambda u: _likeness(u, pool[0], passages))
         if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
@@ -397,6 +402,12 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
         chosen.append(unit)
         length += len(unit.text)
     return chosen
+
+
+def _likeness(unit: Unit, other: Unit, passages: list[Passage]) -> float:
+    """The cosine of two units' vectors."""
+    vectors = passages[unit.passage].unit_vectors, passages[other.passage].unit_vectors
+    return float(vectors[0][unit.index] @ vectors[1][other.index])
 
 
 def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
