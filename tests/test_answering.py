@@ -311,6 +311,7 @@ def test_a_question_for_a_date_wants_a_day_of_a_month():
     for text in ("Årsstämman hölls 2010-03-17.", "Stämman hölls den 17 mars.", "It met on December 16."):
         assert day(a_unit(text))
     assert not day(a_unit("Stämman hölls i april 2011.")) and when(a_unit("Stämman hölls i april 2011."))
+    assert asks_quantity("On what date is the annual meeting held?")  # as "Vilket datum ...?" is
 
 
 @pytest.mark.slow
