@@ -77,6 +77,10 @@ class AnswerSettings(BaseModel):
     # of its own (dev: 0.1 as for one year -0.012 accuracy, refusal precision 1.0 -> 0.92; flat from 0.2 to
     # 1.0; 0.3 was the value for every question before)
     anchor_margin_several_years: float = 0.3
+    # Years compared: each year's unit is chosen by its score plus this x its likeness to the other years'
+    # (evidence._compared; dev of 157: 0.25 -> 0.886, 0.5 -> 0.894, 1.0 -> 0.886, where a sentence the
+    # reports repeat word for word, "Sambruks centrala kansli ... finns i Sandvikens kommun", wins)
+    year_likeness_weight: float = 0.5
     latest_margin: float = 0.1  # "i dag": the newest document's best unit may lead from this far behind
     figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind (kept)
     # every other document's best unit this close is heard too (0.04 -> 0.06; flat on dev since 2026-12-01)

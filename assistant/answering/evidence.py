@@ -379,15 +379,12 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
                 leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
-    several = len(set(years_mentioned(question))) > 1
+    compared = {} if quantity else _compared(question, content, passages, near, settings.year_likeness_weight)
     for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
         holders = [u for u in content if _holds(u, anchor, passages) and u.score >= near]
         # asked for a figure, that year's best unit holding one
         holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
-        if several and anchor.isdigit() and holders and not quantity:
-            # years compared: each year's unit that says what the lead says ("Årets resultat | 51 690"
-            # in 2011, "Årets resultat | 118 337" in 2021), not its best fit to the question's words
-            holder = max(holders, key=lambda u: _likeness(u, pool[0], passages))
+        holder = compared.get(anchor, holder)
         if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
@@ -404,10 +401,32 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
     return chosen
 
 
-def _likeness(unit: Unit, other: Unit, passages: list[Passage]) -> float:
-    """The cosine of two units' vectors."""
-    vectors = passages[unit.passage].unit_vectors, passages[other.passage].unit_vectors
-    return float(vectors[0][unit.index] @ vectors[1][other.index])
+def _compared(question: str, content: list[Unit], passages: list[Passage], near: float,
+              weight: float) -> dict[str, Unit]:
+    """Years compared ("2011 ... 2021"): each year's unit, chosen together so that they say the same of
+    their years ("Claes-Olof Olsson innehar funktionen Verkställande tjänsteman ..." / "Ulf Timerdahl är
+    Verkställande tjänsteperson ..."), not each its best fit to the question's words: the two years' pair
+    with the highest scores plus ``weight`` x their likeness, then each further year's unit by its score
+    plus ``weight`` x its mean likeness to those chosen."""
+    years = [str(y) for y in dict.fromkeys(years_mentioned(question))]
+    held = [(y, us) for y in years
+            if (us := [u for u in content if _holds(u, y, passages) and u.score >= near])]
+    if len(held) < 2:
+        return {}
+
+    def vectors(units: list[Unit]) -> np.ndarray:
+        return np.array([passages[u.passage].unit_vectors[u.index] for u in units])
+
+    (first, a), (second, b), *rest = held
+    fit = np.array([u.score for u in a])[:, None] + np.array([u.score for u in b])[None, :] \
+        + weight * (vectors(a) @ vectors(b).T)
+    fit[np.array([[u is v for v in b] for u in a])] = -np.inf  # one unit stands for one year
+    i, j = np.unravel_index(int(np.argmax(fit)), fit.shape)
+    chosen = {first: a[i], second: b[j]}
+    for year, units in rest:
+        likeness = weight * (vectors(units) @ vectors(list(chosen.values())).T).mean(axis=1)
+        chosen[year] = units[int(np.argmax(np.array([u.score for u in units]) + likeness))]
+    return chosen
 
 
 def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
