@@ -74,6 +74,7 @@ _DAY = re.compile(r"\b(vilket datum|vilken dag|what date|which date|which day|wh
 
 
 def asks_day(question: str) -> bool:
+    """A year is no answer to it: "Vilket datum hölls stämman 2011?" is not answered by "2010"."""
     return bool(_DAY.search(question))
 
 

@@ -269,9 +269,8 @@ def _weighed(units: list[Unit], passages: list[Passage], scores: Mapping[Heading
 
 def _figure(question: str) -> Callable[[Unit], bool]:
     """Whether a unit holds what answers a question for a figure: a day of a month for "which date", a
-    date or year for "when"; a sum of
-    money for "what does it cost" (a table row of amounts counts: budgets leave the "kr" out); else an
-    amount (a year does not say "how many")."""
+    date or year for "when"; a sum of money for "what does it cost" (a table row of amounts counts:
+    budgets leave the "kr" out); else an amount (a year does not say "how many")."""
     if asks_day(question):
         return lambda unit: bool(_CALENDAR.search(unit.text))
     if asks_date(question):
@@ -409,6 +408,8 @@ def _compared(question: str, content: list[Unit], passages: list[Passage], near:
     with the highest scores plus ``weight`` x their likeness, then each further year's unit by its score
     plus ``weight`` x its mean likeness to those chosen."""
     years = [str(y) for y in dict.fromkeys(years_mentioned(question))]
+    if len(years) < 2:
+        return {}
     held = [(y, us) for y in years
             if (us := [u for u in content if _holds(u, y, passages) and u.score >= near])]
     if len(held) < 2:
@@ -522,9 +523,9 @@ def _listing_on(unit: Unit, units: list[Unit], passages: list[Passage]) -> list[
     end = _paragraph(unit, passages)[1]
     out = []
     for after in _after(unit, units):
-        parts = [p for p in _PARTS.split(after.text.rstrip(".;")) if p.strip()]
+        parts = _parts(after.text)
         if after.kind != "sentence" or after.start >= end or len(parts) < 2 \
-                or not all(p[:1].isupper() and len(p.split()) <= 3 for p in parts):
+                or not all(_is_name(p) for p in parts):
             break
         out.append(after)
     return out
@@ -896,9 +897,19 @@ def enumerated(text: str, *, names: bool = False) -> int:
     its short comma- or conjunction-separated parts, when they are at least half of its parts; else 0.
     With ``names`` only parts that begin with a capital count ("Ale, Alingsås, ..."; not "Gemensam,
     nationell e-tjänst för ..., brister och andra problem i stadsmiljön, och kommunen")."""
-    parts = [p.strip() for p in _PARTS.split(text.rstrip(".;").split(": ", 1)[-1]) if p.strip()]
-    short = [p for p in parts if len(p.split()) <= 3 and (not names or p[:1].isupper())]
+    parts = _parts(text)
+    short = [p for p in parts if _is_name(p) or (not names and len(p.split()) <= 3)]
     return len(short) if len(short) >= 3 and 2 * len(short) >= len(parts) else 0
+
+
+def _parts(text: str) -> list[str]:
+    """A sentence's comma- or conjunction-separated parts, after a lead-in ending in a colon."""
+    return [p.strip() for p in _PARTS.split(text.rstrip(".;").split(": ", 1)[-1]) if p.strip()]
+
+
+def _is_name(part: str) -> bool:
+    """A part of an enumeration that names something: short, and it begins with a capital."""
+    return len(part.split()) <= 3 and part[:1].isupper()
 
 
 def _names_its_subject(label: str, body: list[Unit]) -> bool:
