@@ -641,8 +641,21 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = F
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
     if around:
         start, end = _paragraph(unit, passages)
-        said += _fold(f" {passage.text[start:end]} {unit.context}")
+        said += _fold(f" {passage.text[start:end]} {unit.context} {_table_head(unit, passages)}")
     return anchor in said if anchor.isdigit() else _mentions(said, anchor)
+
+
+def _table_head(unit: Unit, passages: list[Passage]) -> str:
+    """The first line of the table a row stands in, which names its columns ("Flerårsöversikt (Tkr) 2021
+    2020 2019 2018" over "Soliditet (%) 13,6 14,7 21,6 32,9"); empty for any other unit."""
+    if unit.kind != "row":
+        return ""
+    text = passages[unit.passage].text
+    start = _paragraph(unit, passages)[0]
+    while start > 1 and text[start - 2] != "\n":  # the line above is not blank: the table goes on
+        start = text.rfind("\n", 0, start - 1) + 1
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
 
 
 def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
