@@ -378,9 +378,11 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
                 leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
-    compared = {} if quantity else _compared(question, content, passages, near, settings.year_likeness_weight)
-    for anchor in _anchors(question):  # "2011" in "från 2011 till idag": that year's best unit
-        holders = [u for u in content if _holds(u, anchor, passages) and u.score >= near]
+    # "2011" in "från 2011 till idag": that year's best unit
+    held = {a: [u for u in content if _holds(u, a, passages) and u.score >= near] for a in _anchors(question)}
+    years = [(anchor, holders) for anchor, holders in held.items() if anchor.isdigit() and holders]
+    compared = {} if quantity else _compared(years, passages, settings.year_likeness_weight)
+    for anchor, holders in held.items():
         # asked for a figure, that year's best unit holding one
         holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
         holder = compared.get(anchor, holder)
@@ -400,18 +402,13 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
     return chosen
 
 
-def _compared(question: str, content: list[Unit], passages: list[Passage], near: float,
-              weight: float) -> dict[str, Unit]:
-    """Years compared ("2011 ... 2021"): each year's unit, chosen together so that they say the same of
-    their years ("Claes-Olof Olsson innehar funktionen Verkställande tjänsteman ..." / "Ulf Timerdahl är
-    Verkställande tjänsteperson ..."), not each its best fit to the question's words: the two years' pair
-    with the highest scores plus ``weight`` x their likeness, then each further year's unit by its score
-    plus ``weight`` x its mean likeness to those chosen."""
-    years = [str(y) for y in dict.fromkeys(years_mentioned(question))]
-    if len(years) < 2:
-        return {}
-    held = [(y, us) for y in years
-            if (us := [u for u in content if _holds(u, y, passages) and u.score >= near])]
+def _compared(held: list[tuple[str, list[Unit]]], passages: list[Passage], weight: float) -> dict[str, Unit]:
+    """Years compared ("2011 ... 2021"; ``held``: each year the question names, with its candidate
+    units): each year's unit, chosen together so that they say the same of their years ("Claes-Olof
+    Olsson innehar funktionen Verkställande tjänsteman ..." / "Ulf Timerdahl är Verkställande
+    tjänsteperson ..."), not each its best fit to the question's words: the two years' pair with the
+    highest scores plus ``weight`` x their likeness, then each further year's unit by its score plus
+    ``weight`` x its mean likeness to those chosen."""
     if len(held) < 2:
         return {}
 
