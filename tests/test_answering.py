@@ -292,6 +292,9 @@ def test_an_amount_is_a_figure_that_is_no_year():
     assert amount(a_unit("Runt 30 kommuner deltar")) and amount(a_unit("fem anställda"))
     assert not amount(a_unit("startades under 2024")) and not amount(a_unit("2021-05-21, 2022/2023"))
     assert date(a_unit("startades under 2024"))
+    # a digit that is part of a name counts nothing, and a slide's number dates nothing
+    assert not amount(a_unit("tillsammans med representant från OS2 i Danmark"))
+    assert not date(a_unit("Föreningen Sambruk 1")) and date(a_unit("Arbetet startar i mars."))
 
 
 def test_a_cost_is_a_sum_of_money_or_a_row_of_amounts():
@@ -425,6 +428,9 @@ def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_annou
     # A who-question needs someone named: the 2026 plan names no chair, the 2011 report its board.
     ("Who is the chair of Sambruk's board in 2026?", "Who was the chair of Sambruk's board in 2011?",
      "Ordförande"),
+    # ... named close to the question: the 2026 plan's title page names its own heading words only
+    ("Who is Sambruk's executive officer (verkställande tjänsteperson) in 2026?",
+     "Who was Sambruk's executive officer (verkställande tjänsteman) in 2011?", "Claes-Olof Olsson"),
 ])
 def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, answered, expected):
     assert ask(assistant, refused).refused

@@ -52,16 +52,20 @@ Shape = Literal["sentences", "list", "refusal"]
 HeadingKey = tuple[str, str]  # (document title, heading label)
 HeadingScores = Callable[[list[HeadingKey]], Mapping[HeadingKey, float]]  # headings -> their cosines
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
-_DIGIT = re.compile(r"\d")
 _MONTHS = r"(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)[a-z]*\b"
 # A day of a month: "2010-03-17", "17 mars", "16:e december", "December 16"
 _CALENDAR = re.compile(
     rf"\d{{4}}-\d{{1,2}}-\d{{1,2}}|\b\d{{1,2}}(?::[ae])?\s+{_MONTHS}|\b{_MONTHS}\s+\d{{1,2}}\b",
     re.IGNORECASE)
+# What a "when" question is answered by: a year, a day of a month, or a month ("Arbetet startar i mars");
+# any digit is not ("Föreningen Sambruk 1" is a slide's number)
+_DATE = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?!\d)|\b(?:januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|"
+    r"november|december|january|february|march|may|june|july|august|october)\b", re.IGNORECASE)
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
-# An amount: a figure that is not a year, or a number written out ("tre personer"; "en" and "ett" are
-# articles too)
-_AMOUNT = re.compile(r"(?<![\d/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
+# An amount: a figure that is not a year nor part of a name ("OS2"), or a number written out ("tre
+# personer"; "en" and "ett" are articles too)
+_AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
                      r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                      r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
@@ -245,7 +249,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
-    if asks_who(question) and not any(_new_names(u, question) for u in chosen):
+    # someone asked for is named by a unit as close to the question as a figure asked for must be
+    if asks_who(question) and not any(_new_names(u, question) for u in chosen
+                                      if reach(u) >= best - settings.figure_margin):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
@@ -269,12 +275,12 @@ def _weighed(units: list[Unit], passages: list[Passage], scores: Mapping[Heading
 
 def _figure(question: str) -> Callable[[Unit], bool]:
     """Whether a unit holds what answers a question for a figure: a day of a month for "which date", a
-    date or year for "when"; a sum of money for "what does it cost" (a table row of amounts counts:
+    year, month or day for "when" (any digit is not: "Föreningen Sambruk 1"); a sum of money for "what does it cost" (a table row of amounts counts:
     budgets leave the "kr" out); else an amount (a year does not say "how many")."""
     if asks_day(question):
         return lambda unit: bool(_CALENDAR.search(unit.text))
     if asks_date(question):
-        return lambda unit: bool(_DIGIT.search(unit.text))
+        return lambda unit: bool(_DATE.search(unit.text) or _CALENDAR.search(unit.text))
     if asks_cost(question):
         return lambda unit: bool(_MONEY.search(unit.text)
                                  or (unit.kind == "row" and _AMOUNT.search(unit.text)))
