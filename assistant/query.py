@@ -33,7 +33,8 @@ _QUANTITY = re.compile(
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
     r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?"
-    r"(?!(?:is|was|does|has)\b)\w+s\b",  # a plural noun, not a verb ending in s
+    # a plural noun, not a verb ending in s ("Which municipality runs the network?": a verb has an object)
+    r"(?!(?:is|was|does|has)\b)\w+s\b(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ])))",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")

@@ -853,6 +853,10 @@ def test_question_grammar_names_counts_and_dates():
     # "which" + a plural noun asks for several things; a verb ending in s ("was", "does") is no plural
     assert asks_list("Which services does the plan describe?") and asks_list("What projects were started?")
     assert not asks_list("Which prize was the project given?") and not asks_list("What figure does it show?")
+    # a verb ending in s has an object after it; a plural noun has its verb
+    assert not asks_list("Which municipality runs Sambruk's network?")
+    assert not asks_list("Which body hosts the service?")
+    assert asks_list("Which municipalities took part in the project?")
     assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
     assert asks_how("Hur får medlemmarna insyn?") and asks_how("How do municipalities report data?")
     assert not asks_how("Hur många medlemmar finns?") and not asks_how("How much does it cost?")

@@ -275,8 +275,9 @@ def _weighed(units: list[Unit], passages: list[Passage], scores: Mapping[Heading
 
 def _figure(question: str) -> Callable[[Unit], bool]:
     """Whether a unit holds what answers a question for a figure: a day of a month for "which date", a
-    year, month or day for "when" (any digit is not: "Föreningen Sambruk 1"); a sum of money for "what does it cost" (a table row of amounts counts:
-    budgets leave the "kr" out); else an amount (a year does not say "how many")."""
+    year, month or day for "when" (any digit is not: "Föreningen Sambruk 1"); a sum of money for "what
+    does it cost" (a table row of amounts counts: budgets leave the "kr" out); else an amount (a year
+    does not say "how many")."""
     if asks_day(question):
         return lambda unit: bool(_CALENDAR.search(unit.text))
     if asks_date(question):
