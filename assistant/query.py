@@ -42,6 +42,37 @@ _WORD = re.compile(r"[^\W\d_][\w-]*")
 _COUNTED = re.compile(r"\bhur många\s+([^\W\d_][\w-]*)", re.IGNORECASE)
 
 
+# Month names, Swedish and English, by number: the calendar, not words of any document
+_MONTH_NUMBER = {name: n for n, names in enumerate((
+    ("januari", "january"), ("februari", "february"), ("mars", "march"), ("april",), ("maj", "may"),
+    ("juni", "june"), ("juli", "july"), ("augusti", "august"), ("september",), ("oktober", "october"),
+    ("november",), ("december",)), 1) for name in names}
+_MONTH_NAMES = "|".join(_MONTH_NUMBER)
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?::[ae])?\s+({_MONTH_NAMES})\s+((?:19|20)\d\d)\b",
+                             re.IGNORECASE)
+_MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_ISO_DAY = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+
+
+def days_mentioned(question: str) -> list[str]:
+    """The days a question names with their year, as ISO dates: "den 22 juni 2022", "on 4 May 2022",
+    "May 4, 2022" and "2022-05-04" alike; minutes are known by the day of their meeting."""
+    days = [(y, _MONTH_NUMBER[m.lower()], d) for d, m, y in _DAY_MONTH_YEAR.findall(question)]
+    days += [(y, _MONTH_NUMBER[m.lower()], d) for m, d, y in _MONTH_DAY_YEAR.findall(question)]
+    days += [(y, m, d) for y, m, d in _ISO_DAY.findall(question)]
+    return list(dict.fromkeys(f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in days))
+
+
+def day_written(iso_day: str) -> re.Pattern[str]:
+    """How a text may write a day: "2022-05-04", "220504" (the minutes' file names), "4 maj", "May 4"."""
+    year, month, day = iso_day.split("-")
+    names = "|".join(name for name, n in _MONTH_NUMBER.items() if n == int(month))
+    day_number = str(int(day))
+    return re.compile(rf"{iso_day}|(?<!\d){year[2:]}{month}{day}(?!\d)|"
+                      rf"\b{day_number}(?::[ae])?\s+(?:{names})\b|\b(?:{names})\s+{day_number}\b",
+                      re.IGNORECASE)
+
+
 def wants_latest(question: str) -> bool:
     return bool(_LATEST.search(question))
 

@@ -425,6 +425,10 @@ def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_annou
     # A figure must be about the name asked: the 2011 report counts followers on one platform only.
     ("Hur många följare har Sambruk på Youtube?",
      "How many followers did Sambruk have on Twitter in 2011?", "300"),
+    # A figure about a day must be about that day: the minutes count those present on 16 March 2022, and
+    # name 22 June 2022 only as the next meeting's day.
+    ("How many members attended the e-committee meeting on 22 June 2022?",
+     "Hur många ledamöter deltog vid nämndsammanträdet den 16 mars 2022?", "9 av 14"),
     # A who-question needs someone named: the 2026 plan names no chair, the 2011 report its board.
     ("Who is the chair of Sambruk's board in 2026?", "Who was the chair of Sambruk's board in 2011?",
      "Ordförande"),
@@ -841,13 +845,28 @@ def test_related_sources_quote_whole_sentences_of_distinct_sections(members):
 
 
 def test_question_grammar_names_counts_and_dates():
-    from assistant.query import asks_how, asks_list, asks_quantity, asks_who, counted, names_in
+    from assistant.query import (
+        asks_how,
+        asks_list,
+        asks_quantity,
+        asks_who,
+        counted,
+        day_written,
+        days_mentioned,
+        names_in,
+    )
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    # a day with its year, however it is written, is one ISO day; the minutes write it in three ways
+    assert days_mentioned("Vad hände den 22 juni 2022, on 4 May 2022 and on May 4, 2022?") == [
+        "2022-06-22", "2022-05-04"]
+    written = day_written("2022-05-04")
+    assert all(written.search(t) for t in ("den 2022-05-04", "Protokoll styrgrupp HR 220504", "4 maj"))
+    assert not any(written.search(t) for t in ("14 maj", "2022-05-14", "1220504"))
     assert asks_quantity("När startar projektet?") and asks_quantity("What is the target, and by when?")
     assert not asks_quantity("What did she point out when the 2023 budget was handled?")
     # "which" + a plural noun asks for several things; a verb ending in s ("was", "does") is no plural

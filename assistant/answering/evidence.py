@@ -37,6 +37,8 @@ from assistant.query import (
     asks_quantity,
     asks_who,
     counted,
+    day_written,
+    days_mentioned,
     names_in,
     wants_latest,
     years_mentioned,
@@ -69,6 +71,7 @@ _AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|f
                      r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                      r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 _CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
 
@@ -197,7 +200,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         best = content[0].score  # what follows is measured from the best unit of the item, as weighed
     # A figure asked for must be in a unit close to the question that is about what it names and
     # counts: a count of one platform's followers does not answer for another platform.
-    names, noun = names_in(question), counted(question)
+    names, noun = names_in(question) + days_mentioned(question), counted(question)
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
@@ -385,8 +388,11 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
                 leads.append(nearest)
     chosen: list[Unit] = []
     near = best - _anchor_margin(question, settings)
-    # "2011" in "från 2011 till idag": that year's best unit
-    held = {a: [u for u in content if _holds(u, a, passages) and u.score >= near] for a in _anchors(question)}
+    # "2011" in "från 2011 till idag": that year's best unit; a day the question names: the best unit of
+    # what stands under that day (a meeting's notes under its date)
+    held = {a: [u for u in content
+                if _holds(u, a, passages, around=bool(_ISO_DAY.fullmatch(a))) and u.score >= near]
+            for a in _anchors(question)}
     years = [(anchor, holders) for anchor, holders in held.items() if anchor.isdigit() and holders]
     compared = {} if quantity else _compared(years, passages, settings.year_likeness_weight)
     for anchor, holders in held.items():
@@ -629,9 +635,10 @@ def _anchor_margin(question: str, settings: AnswerSettings) -> float:
 
 
 def _anchors(question: str) -> list[str]:
-    """What evidence must mention for the question to be answered: its years, proper names and
+    """What evidence must mention for the question to be answered: its years, days, proper names and
     numbered items ("§ 16")."""
-    return [str(y) for y in years_mentioned(question)] + names_in(question) + _SECTION_MARK.findall(question)
+    return [str(y) for y in years_mentioned(question)] + days_mentioned(question) + names_in(question) \
+        + _SECTION_MARK.findall(question)
 
 
 def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = False) -> bool:
@@ -646,7 +653,9 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = F
     if around:
         start, end = _paragraph(unit, passages)
         said += _fold(f" {passage.text[start:end]} {unit.context} {_table_head(unit, passages)}")
-    return anchor in said if anchor.isdigit() else _mentions(said, anchor)
+    if anchor.isdigit():
+        return anchor in said
+    return bool(day_written(anchor).search(said)) if _ISO_DAY.fullmatch(anchor) else _mentions(said, anchor)
 
 
 def _table_head(unit: Unit, passages: list[Passage]) -> str:
