@@ -318,6 +318,24 @@ def test_a_question_for_a_date_wants_a_day_of_a_month():
 
 
 @pytest.mark.slow
+def test_a_list_is_about_what_the_question_names_and_quoted_from_the_sentence_that_opens_it(assistant):
+    # The plan's goals and SKR's forecast are lists of other things; Gartner's trends are the items that
+    # "De fyra som ligger i topp på Gartners lista är:" opens, below the sentence that names Gartner.
+    answer = ask(assistant, "Vilka trender lyfter Gartner fram i verksamhetsplanen 2026?")
+    assert "AI-native" in answer.text and "Confidential computing" in answer.text, answer.text
+    assert "SKR" not in answer.text, answer.text
+
+
+@pytest.mark.slow
+def test_a_footnotes_web_address_is_no_evidence(assistant):
+    # "¹ https://www.gartner.com/.../gartner-identifies-the-top-strategic-technology-trends-for-2026"
+    # shares the English question's words and says nothing the plan's sentences do not
+    answer = ask(assistant, "What does Gartner predict for 2026 according to Sambruk's business plan?")
+    assert not answer.refused and "http" not in answer.text, answer.text
+    assert all("http" not in c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
 def test_a_list_written_as_a_sentence_leads_a_list_answer(assistant):
     # "5 kommuner i Norrbotten (Piteå, Luleå, Boden, Pajala samt Gällivare), har idag ett ”mindre”
     # LMS": it fits better than any bullet point about LMS

@@ -70,6 +70,9 @@ _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?
 _AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
                      r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
                      r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
+# A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
+# names where a claim comes from, and its words (often English) say nothing the text does not
+_REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
@@ -172,7 +175,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
 
     def answering(candidates: list[Unit]) -> list[Unit]:  # a formal reply does not quote exclamations
         return [u for u in candidates if u.kind != "heading" and len(u.text) >= settings.min_unit_chars
-                and not (draft and u.text.endswith("!"))]
+                and not (draft and u.text.endswith("!")) and not _REFERENCE.fullmatch(u.text)]
 
     content = answering(units)
     if not content:
@@ -211,7 +214,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
     if asks_list(question):
         chapter = named_chapter(question, units, passages)
-        items = list_items(units, passages, settings)
+        # an entry is about what the question names: it, its paragraph or a heading it stands under names it
+        # ("Vilka trender lyfter Gartner fram?" is not answered by the plan's goals)
+        items = [i for i in list_items(units, passages, settings)
+                 if all(any(_holds(u, n, passages, around=True) for u in i.units) for n in names_in(question))]
         if items:
             listed = heading_list(question, units, passages, settings, max(i.score for i in items))
             items = _across(listed, items, passages, settings, chapter) if listed else items
@@ -366,8 +372,9 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
         if figures:
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     leads = pool[:1]
-    if asks_list(question) and (listing := _lead_listing(content, units, settings)):
-        leads.append(listing)
+    if asks_list(question):
+        leads += [u for u in (_lead_listing(content, units, settings), _list_opening(pool[0], units, passages))
+                  if u is not None]
     heard = {_document(passages[pool[0].passage])}
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
@@ -525,6 +532,20 @@ def _lead_listing(content: list[Unit], units: list[Unit], settings: AnswerSettin
         section = takewhile(lambda u: u.kind != "heading", _after(lead, units))
         found += [u for u in section if enumerated(u.text, names=True)][:1]
     return max(found, key=lambda u: enumerated(u.text, names=True), default=None)
+
+
+def _list_opening(lead: Unit, units: list[Unit], passages: list[Passage]) -> Unit | None:
+    """The sentence of the lead's paragraph that opens a list of items ("För 2026 förutsäger Gartner
+    några signifikanta trender ..." / "De fyra som ligger i topp på Gartners lista är:" / "1. ..."): what
+    a list question asks is that list, which ``_announced`` then quotes."""
+    end = _paragraph(lead, passages)[1]
+    following = _after(lead, units)
+    for unit, after in zip(following, following[1:]):
+        if unit.start >= end:
+            break
+        if unit.kind == "sentence" and unit.text.endswith(":") and after.kind == "item":
+            return unit
+    return None
 
 
 def _listing_on(unit: Unit, units: list[Unit], passages: list[Passage]) -> list[Unit]:
