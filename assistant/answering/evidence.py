@@ -216,8 +216,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         chapter = named_chapter(question, units, passages)
         # an entry is about what the question names: it, its paragraph or a heading it stands under names it
         # ("Vilka trender lyfter Gartner fram?" is not answered by the plan's goals)
+        asked = names_in(question)
         items = [i for i in list_items(units, passages, settings)
-                 if all(any(_holds(u, n, passages, around=True) for u in i.units) for n in names_in(question))]
+                 if all(any(_holds(u, n, passages, around=True) for u in i.units) for n in asked)]
         if items:
             listed = heading_list(question, units, passages, settings, max(i.score for i in items))
             items = _across(listed, items, passages, settings, chapter) if listed else items
@@ -373,8 +374,8 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
             pool = [figures[0], *(u for u in pool if u is not figures[0])]
     leads = pool[:1]
     if asks_list(question):
-        leads += [u for u in (_lead_listing(content, units, settings), _list_opening(pool[0], units, passages))
-                  if u is not None]
+        opened = _lead_listing(content, units, settings), _list_opening(pool[0], units, passages)
+        leads += [u for u in opened if u is not None]
     heard = {_document(passages[pool[0].passage])}
     for unit in content:  # each other document that fits nearly as well is heard, by its best unit
         if unit.score < best - settings.document_margin:
