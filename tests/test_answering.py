@@ -327,6 +327,13 @@ def test_a_list_is_about_what_the_question_names_and_quoted_from_the_sentence_th
 
 
 @pytest.mark.slow
+def test_a_sentence_left_open_before_a_list_announces_its_items(assistant):
+    # "Föreningens ändamål är därför att" / "• verka för ..." / ... / "• belysa upphovsrättsliga frågor ..."
+    answer = ask(assistant, "Vad var Sambruks ändamål enligt verksamhetsberättelsen 2011?")
+    assert "upphovsrättsliga" in answer.text and "gemensam plattform" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_footnotes_web_address_is_no_evidence(assistant):
     # "¹ https://www.gartner.com/.../gartner-identifies-the-top-strategic-technology-trends-for-2026"
     # shares the English question's words and says nothing the plan's sentences do not
@@ -894,6 +901,8 @@ def test_question_grammar_names_counts_and_dates():
     assert not asks_list("Which municipality runs Sambruk's network?")
     assert not asks_list("Which body hosts the service?")
     assert asks_list("Which municipalities took part in the project?")
+    # "which of": several by the verb's number
+    assert asks_list("Which of the trends are listed?") and not asks_list("Which of the goals was at risk?")
     assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
     assert asks_how("Hur får medlemmarna insyn?") and asks_how("How do municipalities report data?")
     assert not asks_how("Hur många medlemmar finns?") and not asks_how("How much does it cost?")

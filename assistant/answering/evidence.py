@@ -462,7 +462,9 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
         parent = unit.kind == "item" and _has_children(unit, following)
         if not (table or parent or _announces(unit)):
             continue
-        colon = unit.text.endswith(":")
+        # a sentence left open before a list ("Föreningens ändamål är därför att" / "• verka för ...")
+        # announces the list's items as a colon does
+        colon = unit.text.endswith(":") or (_announces(unit) and bool(following) and following[0].kind == "item")
         for after in following:
             if after.kind == "heading" or after in chosen or after in added or (table and after.kind != "row"):
                 break
