@@ -35,7 +35,8 @@ _LIST = re.compile(
     r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?"
     # a plural noun, not a verb ending in s ("Which municipality runs the network?": a verb has an object)
     r"(?!(?:is|was|does|has)\b)\w+s\b(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ])))|"
-    # "Which of Gartner's trends are listed?": several, by the verb's number ("Which of the goals was ...": one)
+    # "Which of Gartner's trends are listed?": several, by the verb's number ("Which of the goals was ..."
+    # asks for one)
     r"\b(?:which|what)\s+of\b[^?,]*?\b(?:are|were|have)\b",
     re.IGNORECASE,
 )

@@ -464,7 +464,8 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
             continue
         # a sentence left open before a list ("Föreningens ändamål är därför att" / "• verka för ...")
         # announces the list's items as a colon does
-        colon = unit.text.endswith(":") or (_announces(unit) and bool(following) and following[0].kind == "item")
+        colon = unit.text.endswith(":") or (_announces(unit) and following[:1] != []
+                                            and following[0].kind == "item")
         for after in following:
             if after.kind == "heading" or after in chosen or after in added or (table and after.kind != "row"):
                 break
