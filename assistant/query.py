@@ -97,6 +97,8 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
     if not (is_follow_up(question, history) or (always and any(m.role == "user" for m in history))):
         return question
     earlier = [m.content.strip() for m in history if m.role == "user" and m.content.strip()]
+    if years_mentioned(question):  # "Och för 2022?" asks of its own year, not the earlier question's too
+        earlier = [_YEAR.sub("", text) for text in earlier]
     return " ".join([*earlier[-max_turns:], question])
 
 

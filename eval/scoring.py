@@ -97,8 +97,9 @@ def missing_terms(answer: str, must_include: Iterable[str]) -> list[str]:
     "19 543 661 kr" with plain or no-break spaces. Numbers match whole: "95" is not in "1995" nor "950".
     Only the term's last word, when it is letters only and at least three long, may match the start of an
     answer word, so Swedish inflections and compounds count. A term with no words can never be found.
+    Citation markers are no words of the answer: "[2]" does not say "2 %".
     """
-    words = term_words(answer)
+    words = term_words(_MARKER.sub(" ", answer))
     return [m for m in must_include if not (term := term_words(m)) or not _holds_term(words, term)]
 
 

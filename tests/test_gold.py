@@ -199,6 +199,9 @@ def test_numbers_in_must_include_match_whole_numbers_only():
     assert missing_terms("950 kommuner", ["95"]) == ["95"]
     assert missing_terms("Budgeten 2026 är 19 543 661 kr.", ["543 661", "19 543"]) == ["543 661", "19 543"]
     assert missing_terms("Vid utgången av 2011 hade Sambruk 95 medlemmar.", ["95"]) == []
+    # a citation marker is no figure of the answer
+    assert missing_terms("Budgeten räknas upp enligt AKI. [2]", ["2%"]) == ["2%"]
+    assert missing_terms("Uppräkning med 2% enligt samverkansavtalet. [1]", ["2%"]) == []
     assert missing_terms("Totalt 7,5 miljoner invånare, 2,5 anställda", ["7,5", "2,5", "5"]) == []
 
 

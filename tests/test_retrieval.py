@@ -101,6 +101,15 @@ def test_follow_up_uses_the_conversation(assistant):
     assert any("Provisum" in p.text for p in passages[:3])
 
 
+def test_a_follow_up_that_names_a_year_asks_of_that_year_not_the_earlier_ones():
+    from assistant.query import contextualize
+
+    history = [Message(role="user", content="Hur räknades e-nämndens budget för 2023 upp?")]
+    assert contextualize("Och för 2022?", history).split() == \
+        "Hur räknades e-nämndens budget för upp? Och för 2022?".split()
+    assert "2023" in contextualize("Och hur gjordes det?", history)  # no year of its own: the earlier one
+
+
 def test_merged_passages_keep_exact_offsets(assistant, real_store):
     from assistant.service import document_text
 
