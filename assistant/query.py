@@ -50,11 +50,11 @@ _MONTH_NUMBER = {name: n for n, names in enumerate((
     ("januari", "january"), ("februari", "february"), ("mars", "march"), ("april",), ("maj", "may"),
     ("juni", "june"), ("juli", "july"), ("augusti", "august"), ("september",), ("oktober", "october"),
     ("november",), ("december",)), 1) for name in names}
-_MONTH_NAMES = "|".join(_MONTH_NUMBER)
-_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?::[ae])?\s+({_MONTH_NAMES})\s+((?:19|20)\d\d)\b",
+MONTH_NAMES = "|".join(_MONTH_NUMBER)
+_DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?::[ae])?\s+({MONTH_NAMES})\s+((?:19|20)\d\d)\b",
                              re.IGNORECASE)
-_MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_NAMES})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-_ISO_DAY = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
+_MONTH_DAY_YEAR = re.compile(rf"\b({MONTH_NAMES})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+ISO_DAY = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 
 
 def days_mentioned(question: str) -> list[str]:
@@ -62,7 +62,7 @@ def days_mentioned(question: str) -> list[str]:
     "May 4, 2022" and "2022-05-04" alike; minutes are known by the day of their meeting."""
     days = [(y, _MONTH_NUMBER[m.lower()], d) for d, m, y in _DAY_MONTH_YEAR.findall(question)]
     days += [(y, _MONTH_NUMBER[m.lower()], d) for m, d, y in _MONTH_DAY_YEAR.findall(question)]
-    days += [(y, m, d) for y, m, d in _ISO_DAY.findall(question)]
+    days += [(y, m, d) for y, m, d in ISO_DAY.findall(question)]
     return list(dict.fromkeys(f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in days))
 
 

@@ -28,6 +28,8 @@ from typing import Literal
 import numpy as np
 
 from assistant.query import (
+    ISO_DAY,
+    MONTH_NAMES,
     asks_cost,
     asks_date,
     asks_day,
@@ -61,9 +63,7 @@ _CALENDAR = re.compile(
     re.IGNORECASE)
 # What a "when" question is answered by: a year, a day of a month, or a month ("Arbetet startar i mars");
 # any digit is not ("Föreningen Sambruk 1" is a slide's number)
-_DATE = re.compile(
-    r"(?<!\d)(?:19|20)\d\d(?!\d)|\b(?:januari|februari|mars|april|maj|juni|juli|augusti|september|oktober|"
-    r"november|december|january|february|march|may|june|july|august|october)\b", re.IGNORECASE)
+_DATE = re.compile(rf"(?<!\d)(?:19|20)\d\d(?!\d)|\b(?:{MONTH_NAMES})\b", re.IGNORECASE)
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
 # An amount: a figure that is not a year nor part of a name ("OS2"), or a number written out ("tre
 # personer"; "en" and "ett" are articles too)
@@ -74,7 +74,6 @@ _AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|f
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
 _SECTION_MARK = re.compile(r"§\s*\d+")
-_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 _CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
 
@@ -399,7 +398,7 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
     # "2011" in "från 2011 till idag": that year's best unit; a day the question names: the best unit of
     # what stands under that day (a meeting's notes under its date)
     held = {a: [u for u in content
-                if _holds(u, a, passages, around=bool(_ISO_DAY.fullmatch(a))) and u.score >= near]
+                if _holds(u, a, passages, around=bool(ISO_DAY.fullmatch(a))) and u.score >= near]
             for a in _anchors(question)}
     years = [(anchor, holders) for anchor, holders in held.items() if anchor.isdigit() and holders]
     compared = {} if quantity else _compared(years, passages, settings.year_likeness_weight)
@@ -680,7 +679,7 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = F
         said += _fold(f" {passage.text[start:end]} {unit.context} {_table_head(unit, passages)}")
     if anchor.isdigit():
         return anchor in said
-    return bool(day_written(anchor).search(said)) if _ISO_DAY.fullmatch(anchor) else _mentions(said, anchor)
+    return bool(day_written(anchor).search(said)) if ISO_DAY.fullmatch(anchor) else _mentions(said, anchor)
 
 
 def _table_head(unit: Unit, passages: list[Passage]) -> str:
