@@ -32,9 +32,11 @@ _QUANTITY = re.compile(
 )
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
-    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)(?:\w+\s+)?"
-    # a plural noun, not a verb ending in s ("Which municipality runs the network?": a verb has an object)
-    r"(?!(?:is|was|does|has)\b)\w+s\b(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ])))|"
+    r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)"
+    # a plural noun ("Which services Sambruk offers?"), or one after a word, which is not a verb ending in s:
+    # a verb has an object ("Which municipality runs the network?")
+    r"(?:\w+s\b|\w+\s+(?!(?:is|was|does|has)\b)\w+s\b"
+    r"(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ]))))|"
     # "Which of Gartner's trends are listed?": several, by the verb's number ("Which of the goals was ..."
     # asks for one)
     r"\b(?:which|what)\s+of\b[^?,]*?\b(?:are|were|have)\b",

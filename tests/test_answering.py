@@ -901,6 +901,7 @@ def test_question_grammar_names_counts_and_dates():
     assert not asks_list("Which municipality runs Sambruk's network?")
     assert not asks_list("Which body hosts the service?")
     assert asks_list("Which municipalities took part in the project?")
+    assert asks_list("Which services Sambruk offers for schools?")  # a plural noun right after "which"
     # "which of": several by the verb's number
     assert asks_list("Which of the trends are listed?") and not asks_list("Which of the goals was at risk?")
     assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")
