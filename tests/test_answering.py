@@ -468,6 +468,14 @@ def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, 
 
 
 @pytest.mark.slow
+def test_someone_asked_for_may_be_said_by_a_passive_verbs_agent(assistant):
+    # "Norrbottens e-nämnd ska granskas årligen av alla ingående parter (kommunerna)." names no one by a
+    # capital, and says who
+    answer = ask(assistant, "Vem granskar Norrbottens e-nämnd?")
+    assert not answer.refused and "alla ingående parter" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_list_question_about_one_item_of_the_minutes_lists_from_that_item_only(assistant):
     answer = ask(assistant, "Which working groups discussed the proposals for new rules in § 15?")
     assert not answer.refused and answer.citations

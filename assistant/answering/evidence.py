@@ -73,6 +73,8 @@ _AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|f
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
+# A passive verb's agent: who does what the sentence says ("ska granskas årligen av ...", "approved by")
+_AGENT = re.compile(r"\b\w{3,}s\s+(?:\w+\s+)?av\s+\w|\b\w{3,}ed\s+by\s+\w", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 _CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
@@ -258,8 +260,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
-    # someone asked for is named by a unit as close to the question as a figure asked for must be
-    if asks_who(question) and not any(_new_names(u, question) for u in chosen
+    # someone asked for is named by a unit as close to the question as a figure asked for must be, or
+    # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
+    if asks_who(question) and not any(_new_names(u, question) or _AGENT.search(u.text) for u in chosen
                                       if reach(u) >= best - settings.figure_margin):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
