@@ -454,6 +454,11 @@ def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_annou
     # name 22 June 2022 only as the next meeting's day.
     ("How many members attended the e-committee meeting on 22 June 2022?",
      "Hur många ledamöter deltog vid nämndsammanträdet den 16 mars 2022?", "9 av 14"),
+    # ... said of it in its paragraph before or in the figure's sentence: "Multifråga har under 2023
+    # lanserats ..." comes before "... där Jönköping är senaste medlem att ansluta", and dates no joining;
+    # "Startar i februari 2027" follows the XR project it dates.
+    ("When did Jönköping join Multifråga?", "När börjar projektet om XR-utbildning i socialtjänsten?",
+     "februari 2027"),
     # A who-question needs someone named: the 2026 plan names no chair, the 2011 report its board.
     ("Who is the chair of Sambruk's board in 2026?", "Who was the chair of Sambruk's board in 2011?",
      "Ordförande"),

@@ -670,16 +670,18 @@ def _anchors(question: str) -> list[str]:
 
 def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = False) -> bool:
     """A unit mentions an anchor in its text, or its document's title or date does ("2021" for the
-    annual report 2021); a name matches inflected ("Sambruks"). With ``around``, its paragraph and the
-    headings it stands under count too: a unit of the section "X", or the sentence after one naming X,
-    is about X, though only a unit that names X shows it in an answer."""
+    annual report 2021); a name matches inflected ("Sambruks"). With ``around``, its paragraph up to it
+    and the headings it stands under count too: a unit of the section "X", or the sentence after one
+    naming X, is about X, though only a unit that names X shows it in an answer; the sentence before
+    one naming X is not ("Multifråga har under 2023 lanserats ..." / "... där Jönköping är senaste medlem
+    att ansluta" does not say when Jönköping joined)."""
     passage = passages[unit.passage]
     if anchor.startswith("§"):  # an item is held by the passages of that item
         return re.search(rf"§\s*{anchor[1:].strip()}\b", passage.section) is not None
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
     if around:
-        start, end = _paragraph(unit, passages)
-        said += _fold(f" {passage.text[start:end]} {unit.context} {_table_head(unit, passages)}")
+        start = _paragraph(unit, passages)[0]
+        said += _fold(f" {passage.text[start:unit.end]} {unit.context} {_table_head(unit, passages)}")
     if anchor.isdigit():
         return anchor in said
     return bool(day_written(anchor).search(said)) if ISO_DAY.fullmatch(anchor) else _mentions(said, anchor)
