@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.schemas import Message
 
@@ -68,6 +69,7 @@ def days_mentioned(question: str) -> list[str]:
     return list(dict.fromkeys(f"{y}-{int(m):02d}-{int(d):02d}" for y, m, d in days))
 
 
+@lru_cache(maxsize=64)  # asked of every unit for each day a question names
 def day_written(iso_day: str) -> re.Pattern[str]:
     """How a text may write a day: "2022-05-04", "220504" (the minutes' file names), "4 maj", "May 4"."""
     year, month, day = iso_day.split("-")

@@ -204,7 +204,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         best = content[0].score  # what follows is measured from the best unit of the item, as weighed
     # A figure asked for must be in a unit close to the question that is about what it names and
     # counts: a count of one platform's followers does not answer for another platform.
-    names, noun = names_in(question) + days_mentioned(question), counted(question)
+    asked = names_in(question)
+    names, noun = asked + days_mentioned(question), counted(question)
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
@@ -217,7 +218,6 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         chapter = named_chapter(question, units, passages)
         # an entry is about what the question names: it, its paragraph or a heading it stands under names it
         # ("Vilka trender lyfter Gartner fram?" is not answered by the plan's goals)
-        asked = names_in(question)
         items = [i for i in list_items(units, passages, settings)
                  if all(any(_holds(u, n, passages, around=True) for u in i.units) for n in asked)]
         if items:
