@@ -34,9 +34,11 @@ _QUANTITY = re.compile(
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"
     r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)"
-    # a plural noun ("Which services Sambruk offers?"), or one after a word, which is not a verb ending in s:
-    # a verb has an object ("Which municipality runs the network?")
-    r"(?:\w+s\b|\w+\s+(?!(?:is|was|does|has)\b)\w+s\b"
+    # a plural noun ("Which services Sambruk offers?"), or one after up to three words that are no
+    # preposition or auxiliary ("What possible new networks ...", not "what share of its ...", "which year
+    # must ..."), which is not a verb ending in s: a verb has an object ("Which municipality runs the network?")
+    r"(?:\w+s\b|(?:(?!(?:of|in|on|at|for|to|by|from|with|must|can|could|should|will|would|may|might|shall|"
+    r"is|was|are|were|do|does|did|has|have|had)\b)\w+\s+){1,3}(?!(?:is|was|does|has|its|this|his)\b)\w+s\b"
     r"(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ]))))|"
     # "Which of Gartner's trends are listed?": several, by the verb's number ("Which of the goals was ..."
     # asks for one)
@@ -136,6 +138,18 @@ def asks_cost(question: str) -> bool:
 def asks_quantity(question: str) -> bool:
     """"How many", "when": the answer is a figure or a date."""
     return bool(_QUANTITY.search(question))
+
+
+# "Vilka kommuner ...", "Vilka är de sex kommuner ...": the things a Swedish list question asks for, the
+# noun after "vilka" (not a verb), or after "vilka är de" and a number
+_LISTED = re.compile(r"\bvilka\s+(?:(?:är|var)\s+(?:de|dessa)\s+(?:\w+\s+(?=\w+\s+som\b))?)?"
+                     r"(?!(?:är|var|blir|blev|har|hade|ska|skulle|kan|kunde)\b)([^\W\d_][\w-]*)", re.IGNORECASE)
+
+
+def listed_noun(question: str) -> str | None:
+    """What a Swedish list question asks for: "kommuner" in "Vilka kommuner anslöt under 2025?"."""
+    match = _LISTED.search(question)
+    return match.group(1) if match else None
 
 
 def counted(question: str) -> str | None:

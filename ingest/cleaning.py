@@ -29,7 +29,7 @@ from itertools import pairwise
 _NUMBERED_HEADING = re.compile(r"(\d{1,2}(?:\.\d{1,2}){0,3})\s+((?:[A-ZÅÄÖÉÜ]|[a-zåäö][A-ZÅÄÖ]).*)")
 _SECTION_MARK = re.compile(r"§\s*(\d{1,3})")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(\S.*)")
-_LONE_NUMBER = re.compile(r"\d{1,3}")
+LONE_NUMBER = re.compile(r"\d{1,3}")
 # a bullet, the letter "o" used as one, "1." or "a)"
 _LIST_ITEM = re.compile(r"\s*(?:[•●▪◦■▶►✓*+\-–—]|o(?= [A-ZÅÄÖ])|\d{1,2}[.)]|[a-z]\))\s+\S")
 _TERMINAL_PUNCT = ".!?"
@@ -100,7 +100,7 @@ def slide_numbers(lines: list[str]) -> dict[int, int]:
     expected = 1
     for index, line in enumerate(lines):
         stripped = line.strip()
-        if _LONE_NUMBER.fullmatch(stripped) and int(stripped) == expected:
+        if LONE_NUMBER.fullmatch(stripped) and int(stripped) == expected:
             found[index] = expected
             expected += 1
     filled = [index for index, line in enumerate(lines) if line.strip()]
@@ -177,7 +177,7 @@ def _inferred_pages(lines: list[str]) -> list[list[int]]:
     """
     pages: list[list[int]] = [[]]
     for index, line in enumerate(lines):
-        if line == "\f" or _LONE_NUMBER.fullmatch(line.strip()):
+        if line == "\f" or LONE_NUMBER.fullmatch(line.strip()):
             pages.append([])
             continue
         if re.match(r" \S", line):
@@ -223,7 +223,7 @@ def _drop_page_furniture(lines: list[str]) -> list[str]:
         for index, line in enumerate(lines)
         if line != "\f"
         and index not in edges
-        and (index in slides or not _LONE_NUMBER.fullmatch(line.strip()))
+        and (index in slides or not LONE_NUMBER.fullmatch(line.strip()))
     ]
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 
 from ingest.cleaning import (
     ABBREVIATIONS,
+    LONE_NUMBER,
     is_list_item,
     is_table_row,
     markdown_heading,
@@ -31,8 +32,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # a sentence or list item that blank lines cut before a lower-case word (double-spaced slides). 7: a
 # sentence goes on past its page's footnotes, which follow it. 8: a name the document writes whole elsewhere
 # is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ..."). 9: a nested list item is
-# embedded under the items it stands under (ingest.pipeline.unit_inputs).
-VERSION = 9
+# embedded under the items it stands under (ingest.pipeline.unit_inputs). 10: a slide's number, which closes
+# its chunk, is no unit ("2" was a heading, "Föreningen Sambruk" / "1" a fragment).
+VERSION = 10
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ def segment(text: str) -> list[Span]:
     ("152" / "kommuner" / "3 regioner ...") and read as one fragment.
     """
     lines = _lines(text)
+    if lines and LONE_NUMBER.fullmatch(text[lines[-1][0]:lines[-1][1]]):
+        lines.pop()  # a slide's number closes its text (ingest.cleaning keeps no other lone number): no unit
     spans: list[Span] = []
     index = 0
     while index < len(lines):

@@ -473,6 +473,16 @@ def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, 
 
 
 @pytest.mark.slow
+def test_a_list_the_evidence_only_counts_is_refused(assistant):
+    # The 2026 plan counts the municipalities that joined UKAA in 2025 and names none of them; where it
+    # names them, the list is answered.
+    answer = ask(assistant, "Vilka kommuner blev nya användare av UKAA under 2025?")
+    assert answer.refused, answer.text
+    answer = ask(assistant, "Vilka kommuner har anslutit sig till samverkan kring diwise?")
+    assert not answer.refused and "Alingsås" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_someone_asked_for_may_be_said_by_a_passive_verbs_agent(assistant):
     # "Norrbottens e-nämnd ska granskas årligen av alla ingående parter (kommunerna)." names no one by a
     # capital, and says who
@@ -838,6 +848,9 @@ def test_segment_respects_abbreviations_numbers_and_list_items():
     assert kinds["Utvecklarnätverk"] == "item" and kinds["Möjliga nya nätverk?"] == "heading"
     box = next(t for t, k in kinds.items() if k == "fragment" and t.startswith("152 kommuner"))
     assert "7,5 miljoner invånare" in box
+    # A slide's chunk closes with the slide's number: no unit ("Föreningen Sambruk" / "1" was a fragment)
+    first = slides[:slides.index("\n1\n") + 2]
+    assert [plain(first[s.start:s.end]) for s in segment(first)][-1] == "Föreningen Sambruk"
     report = cleaned(REPORT_2021)
     kinds = {plain(report[s.start:s.end]): s.kind for s in segment(report)}
     assert kinds["Medelantalet anställda 2,5 1,8"] == "row"  # two figures end it: a table row
@@ -891,6 +904,7 @@ def test_question_grammar_names_counts_and_dates():
         counted,
         day_written,
         days_mentioned,
+        listed_noun,
         names_in,
     )
 
@@ -915,6 +929,13 @@ def test_question_grammar_names_counts_and_dates():
     assert not asks_list("Which body hosts the service?")
     assert asks_list("Which municipalities took part in the project?")
     assert asks_list("Which services Sambruk offers for schools?")  # a plural noun right after "which"
+    # ... or after words that are no preposition or auxiliary
+    assert asks_list("What other new tools were shown?") and asks_list("Which possible new projects exist?")
+    assert not asks_list("What share of its budget goes to IT?") and not asks_list("Which year must it end?")
+    # what a Swedish list question asks for
+    assert listed_noun("Vilka kommuner anslöt under 2025?") == "kommuner"
+    assert listed_noun("Vilka är de tre kommuner som leder arbetet?") == "kommuner"
+    assert listed_noun("Vilka är med i nätverket?") is None and listed_noun("Vad gör styrelsen?") is None
     # "which of": several by the verb's number
     assert asks_list("Which of the trends are listed?") and not asks_list("Which of the goals was at risk?")
     assert asks_who("Vem leder arbetet?") and not asks_who("Vad gör styrelsen?")

@@ -41,6 +41,7 @@ from assistant.query import (
     counted,
     day_written,
     days_mentioned,
+    listed_noun,
     names_in,
     wants_latest,
     years_mentioned,
@@ -67,9 +68,12 @@ _DATE = re.compile(rf"(?<!\d)(?:19|20)\d\d(?!\d)|\b(?:{MONTH_NAMES})\b", re.IGNO
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
 # An amount: a figure that is not a year nor part of a name ("OS2"), or a number written out ("tre
 # personer"; "en" and "ett" are articles too)
-_AMOUNT = re.compile(r"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|"
-                     r"tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|seven|eight|nine|ten|eleven|"
-                     r"twelve|twenty|hundred|thousand)\b", re.IGNORECASE)
+_NUMBER_WORDS = (r"två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|"
+                 r"seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand")
+_AMOUNT = re.compile(rf"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+# A count of something: a figure that is no year, or a number word, and up to two words before what it counts
+# ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
+_COUNT = rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+(?:\w+\s+){{0,2}}?"
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
@@ -265,6 +269,11 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if asks_who(question) and not any(_new_names(u, question) or _AGENT.search(u.text) for u in chosen
                                       if reach(u) >= best - settings.figure_margin):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
+    # "Vilka kommuner anslöt under 2025?" is not answered by "i 2025 anslöt 4 nya kommuner": a list that
+    # the evidence counts and names none of
+    noun = listed_noun(question)
+    if noun and any(_counts_only(u, noun) for u in chosen) and not any(_new_names(u, question) for u in chosen):
+        return Evidence("refusal", best=best, reason=f"the evidence counts the {noun} and names none")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
@@ -705,6 +714,12 @@ def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
     counted word's stem (the row label of a table line; compounds too: "medlemskommuner")."""
     stem = analyze(noun)
     return not stem or _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
+
+
+def _counts_only(unit: Unit, noun: str) -> bool:
+    """A unit that gives a count of what a list question asks for ("4 nya kommuner" for "kommuner")."""
+    stem = analyze(noun)
+    return bool(stem) and re.search(rf"{_COUNT}{re.escape(stem[0])}", _fold(unit.text), re.IGNORECASE) is not None
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:

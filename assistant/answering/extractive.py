@@ -15,6 +15,7 @@ from assistant.answering.evidence import Evidence, Item, Unit
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Mode, Passage
 
+_TITLE_NOTE = re.compile(r"\s*\([^()]*\)$")  # "Protokoll 2022 (§ 8–16 med bilagor)": a title's closing note
 _INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
 # Demonstratives, which point at what was said before ("Detta är ..."); "det" and "de" open sentences
 # that point at nothing too ("Det finns ...").
@@ -54,11 +55,14 @@ def compose(evidence: Evidence, passages: list[Passage], language: Language) -> 
 
 def source_name(passage: Passage) -> str:
     """The document as the reader knows it, with its date unless the title has it, and for minutes
-    the item ("§ 10 Grundläggande granskning"): a decision means little without it."""
+    the item ("§ 10 Grundläggande granskning"): a decision means little without it; the item says
+    what the title's note of the items it holds ("(§ 8–16 med bilagor)") would."""
     date = passage.date or (str(passage.year) if passage.year else "")
     name = passage.title if not date or date in passage.title else f"{passage.title} ({date})"
     item = passage.section.split(" > ")[0]
-    return f"{name}, {item}" if passage.doc_type == "protokoll" and item.startswith("§") else name
+    if passage.doc_type == "protokoll" and item.startswith("§"):
+        return f"{_TITLE_NOTE.sub('', name)}, {item}"
+    return name
 
 
 def _format_list(items: list[Item], passages: list[Passage], language: Language) -> str:
