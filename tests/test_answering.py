@@ -490,6 +490,22 @@ def test_someone_asked_for_may_be_said_by_a_passive_verbs_agent(assistant):
     assert not answer.refused and "alla ingående parter" in answer.text, answer.text
 
 
+def test_a_passive_agent_is_told_from_a_noun_in_s():
+    from assistant.answering.evidence import _AGENT
+
+    assert all(_AGENT.search(t) for t in ("ska granskas årligen av alla", "Drivs av Helsingborg stad",
+                                          "godkändes av styrelsen", "was approved by the board"))
+    assert not any(_AGENT.search(t) for t in ("fokuserar på analys av skoldata", "en process av", "fokus av"))
+
+
+@pytest.mark.slow
+def test_the_name_a_which_question_asks_for_may_close_the_leads_section(assistant):
+    # "Sambruks nätverk kring samarbetsverktyg samlar ..." / "Fokus är ..." / "Syftet är ..." / "Drivs av
+    # Alingsås.": the lead names no one; the section goes on until it does
+    answer = ask(assistant, "Vilken kommun driver nätverket kring samarbetsverktyg?")
+    assert not answer.refused and "Alingsås" in answer.text, answer.text
+
+
 @pytest.mark.slow
 def test_a_list_question_about_one_item_of_the_minutes_lists_from_that_item_only(assistant):
     answer = ask(assistant, "Which working groups discussed the proposals for new rules in § 15?")

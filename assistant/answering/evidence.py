@@ -77,8 +77,9 @@ _COUNT = rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+(
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
-# A passive verb's agent: who does what the sentence says ("ska granskas årligen av ...", "approved by")
-_AGENT = re.compile(r"\b\w{3,}s\s+(?:\w+\s+)?av\s+\w|\b\w{3,}ed\s+by\s+\w", re.IGNORECASE)
+# A passive verb's agent: who does what the sentence says ("ska granskas årligen av ...", "drivs av",
+# "approved by"); a noun in -s ("analys av skoldata", "process", "fokus", "kris") has no agent
+_AGENT = re.compile(r"\b\w{2,}(?<![suyi])s\s+(?:\w+\s+)?av\s+\w|\b\w{3,}ed\s+by\s+\w", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 _CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
@@ -266,7 +267,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _parents(chosen, units, settings)
     # someone asked for is named by a unit as close to the question as a figure asked for must be, or
     # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
-    if asks_who(question) and not any(_new_names(u, question) or _AGENT.search(u.text) for u in chosen
+    if asks_who(question) and not any(_names_anyone(u, question) for u in chosen
                                       if reach(u) >= best - settings.figure_margin):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     # "Vilka kommuner anslöt under 2025?" is not answered by "i 2025 anslöt 4 nya kommuner": a list that
@@ -603,15 +604,17 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     if not chosen:
         return []
     lead = chosen[0]
-    unnamed = asks_name(question) and not any(_new_names(u, question) for u in chosen)
+    unnamed = asks_name(question) and not _names_anyone(lead, question)
     if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
         return []
     following = _after(lead, units)
     if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
         steps = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
         after = steps[0] if steps and steps[0].kind == "item" and steps[0].level == lead.level else None
-    else:
-        after = following[0] if following and following[0].kind == "sentence" else None
+    else:  # the name tends to follow, in the lead's section ("... Syftet är ... Drivs av Alingsås.")
+        section = takewhile(lambda u: u.kind != "heading", following) if unnamed else ()
+        after = next((u for u in section if _names_anyone(u, question)), None) \
+            or (following[0] if following and following[0].kind == "sentence" else None)
     length = sum(len(u.text) for u in chosen)
     if after is not None and after not in chosen and length + len(after.text) <= settings.max_chars:
         return [after]
@@ -655,6 +658,12 @@ def _new_names(unit: Unit, question: str) -> list[str]:
     """Names in a unit that the question does not hold (two letters, such as "IT", name no one)."""
     asked = _fold(question)
     return [n for n in names_in(unit.text) if len(n) >= 3 and not _mentions(asked, n)]
+
+
+def _names_anyone(unit: Unit, question: str) -> bool:
+    """A unit that says who: it names someone the question did not, or a passive verb's agent does
+    ("ska granskas årligen av alla ingående parter", "was approved by the board")."""
+    return bool(_new_names(unit, question) or _AGENT.search(unit.text))
 
 
 def _announces(unit: Unit) -> bool:
