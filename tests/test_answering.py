@@ -473,6 +473,15 @@ def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, 
 
 
 @pytest.mark.slow
+def test_a_count_is_of_the_noun_the_figure_counts(assistant):
+    # "... självhjälpsguider och behovet av formella utbildningar i två separata system": two systems,
+    # no count of guides; a compound ("90 bör- och skallkrav") counts its last part
+    assert ask(assistant, "Hur många självhjälpsguider finns i Bodens kommun?").refused
+    answer = ask(assistant, "Hur många krav sammanställdes i projektet om elektroniskt bevarande?")
+    assert not answer.refused and "90" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_list_the_evidence_only_counts_is_refused(assistant):
     # The 2026 plan counts the municipalities that joined UKAA in 2025 and names none of them; where it
     # names them, the list is answered.

@@ -73,7 +73,7 @@ _NUMBER_WORDS = (r"två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundr
 _AMOUNT = re.compile(rf"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 # A count of something: a figure that is no year, or a number word, and up to two words before what it counts
 # ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
-_COUNT = rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+(?:\w+\s+){{0,2}}?"
+_COUNT = rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+(?:[\w-]+\s+){{0,2}}?"
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
@@ -719,16 +719,29 @@ def _table_head(unit: Unit, passages: list[Passage]) -> str:
 
 
 def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
-    """A unit with a figure is about what the question counts when it, or its section, holds the
-    counted word's stem (the row label of a table line; compounds too: "medlemskommuner")."""
+    """A unit with a figure is about what the question counts: a table row when it, or its section, holds
+    the counted word's stem (the row's label; compounds too: "medlemskommuner"); a sentence when a figure
+    counts it ("95 medlemmar", "ytterligare 6 kommuner") or follows it closely ("antalet medlemmar var
+    152"): in "... självhjälpsguider och behovet av formella utbildningar i två separata system" the
+    figure counts systems."""
     stem = analyze(noun)
-    return not stem or _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
+    if not stem:
+        return True
+    if unit.kind == "row":
+        return _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
+    after = rf"{re.escape(stem[0])}\w*\W+(?:\w+\W+){{0,3}}?(?:{_AMOUNT.pattern})"
+    return re.search(rf"{_count_of(stem[0])}|{after}", _fold(unit.text), re.IGNORECASE) is not None
 
 
 def _counts_only(unit: Unit, noun: str) -> bool:
     """A unit that gives a count of what a list question asks for ("4 nya kommuner" for "kommuner")."""
     stem = analyze(noun)
-    return bool(stem) and re.search(rf"{_COUNT}{re.escape(stem[0])}", _fold(unit.text), re.IGNORECASE) is not None
+    return bool(stem) and re.search(_count_of(stem[0]), _fold(unit.text), re.IGNORECASE) is not None
+
+
+def _count_of(stem: str) -> str:
+    """A figure that counts a word by its stem, compounds too ("11 medlemskommuner", "90 bör- och skallkrav")."""
+    return rf"{_COUNT}\w*{re.escape(stem)}"
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
