@@ -473,6 +473,21 @@ def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, 
 
 
 @pytest.mark.slow
+def test_two_items_of_a_short_list_that_answer_bring_the_whole_list(assistant):
+    # A slide's agenda: the question fits some of its six points better than others; the answer is all six,
+    # in the slide's order, and the title slide's own title is no answer
+    answer = ask(assistant, "Vad ingick i programmet för informationsträffen 2026-06-15?")
+    points = ["Statusuppdatering föreningen", "Pågående samverkan", "På gång, projekt", "Att starta en ny samverkan",
+              "Omvärld och kommande regelverk", "Formella kontakter?"]
+    assert [answer.text.find(p) for p in points] == sorted(answer.text.find(p) for p in points), answer.text
+    assert -1 not in [answer.text.find(p) for p in points], answer.text
+    assert answer.text.count("Informationsträff för formella medlemsrepresentanter") == 1, answer.text
+    # one thing asked for is one thing: the 2011 board's chair, not the whole board
+    answer = ask(assistant, "Vem var ordförande i Sambruks styrelse år 2011?")
+    assert not answer.refused and "Ulf Bingsgård" in answer.text and "Siv Torstensson" not in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_count_is_of_the_noun_the_figure_counts(assistant):
     # "... självhjälpsguider och behovet av formella utbildningar i två separata system": two systems,
     # no count of guides; a compound ("90 bör- och skallkrav") counts its last part

@@ -181,7 +181,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
 
     def answering(candidates: list[Unit]) -> list[Unit]:  # a formal reply does not quote exclamations
         return [u for u in candidates if u.kind != "heading" and len(u.text) >= settings.min_unit_chars
-                and not (draft and u.text.endswith("!")) and not _REFERENCE.fullmatch(u.text)]
+                and not (draft and u.text.endswith("!")) and not _REFERENCE.fullmatch(u.text)
+                and not _titles(u, passages)]
 
     content = answering(units)
     if not content:
@@ -262,6 +263,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
     chosen += _announced(chosen, units, settings)
+    if not (asks_quantity(question) or asks_name(question) or asks_who(question)):  # one thing is asked for
+        chosen += _siblings(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
@@ -277,6 +280,13 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"the evidence counts the {noun} and names none")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def _titles(unit: Unit, passages: list[Passage]) -> bool:
+    """A unit that says its document's title ("Informationsträff för formella medlemsrepresentanter i
+    Sambruk" on the first slide): it names the document, as the answer's attribution does, and says nothing
+    of what the document holds, though it shares the words of every question about it."""
+    return _fold(unit.text) in _fold(passages[unit.passage].title)
 
 
 def _heading_key(unit: Unit, passages: list[Passage]) -> HeadingKey:
@@ -493,6 +503,39 @@ def _announced(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) 
             if not colon or after.kind == "sentence":
                 break  # the sentence is closed (after a colon, only a run of items or rows goes on)
     return added
+
+
+def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The other items of a list two of whose items answer ("Pågående samverkan", "Formella kontakter?"
+    of a slide's agenda): the answer is that list, in its order; short items only (a list of paragraphs is
+    no list of answers), within the answer's length budget plus ``announced_chars``."""
+    added: list[Unit] = []
+    length = sum(len(u.text) for u in chosen)
+    for unit in chosen:
+        if unit.kind != "item" or unit in added:
+            continue
+        own = [u for u in units if u.passage == unit.passage]
+        at = own.index(unit)
+        start = at
+        while start > 0 and own[start - 1].kind != "heading" and not _item_of_other_list(own[start - 1], unit):
+            start -= 1
+        end = at
+        while end + 1 < len(own) and own[end + 1].kind != "heading" and not _item_of_other_list(own[end + 1], unit):
+            end += 1
+        block = [u for u in own[start:end + 1] if u.kind == "item" and u.level == unit.level]
+        if sum(u in chosen for u in block) < 2:
+            continue
+        for item in block:
+            if item not in chosen and item not in added and len(item.text) < settings.lead_context_chars \
+                    and length + len(item.text) <= settings.max_chars + settings.announced_chars:
+                added.append(item)
+                length += len(item.text)
+    return added
+
+
+def _item_of_other_list(unit: Unit, item: Unit) -> bool:
+    """A unit that ends a list: any line that is no item of it or of a list nested under it."""
+    return unit.kind not in ("item", "sentence") or (unit.kind == "item" and unit.level < item.level)
 
 
 def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
