@@ -488,6 +488,23 @@ def test_two_items_of_a_short_list_that_answer_bring_the_whole_list(assistant):
 
 
 @pytest.mark.slow
+def test_a_nested_item_is_about_the_item_it_stands_under(assistant):
+    # "• Datacenter Norrbotten (DCBD) (2021)" / "o Grundplattformen 1 208 400 kr för 2023.": the figure is
+    # about the data centre, though only its parent item names it
+    answer = ask(assistant, "Hur mycket kostar grundplattformen i Datacenter Norrbotten år 2023?")
+    assert not answer.refused and "1 208 400" in answer.text, answer.text
+
+
+def test_a_figure_counts_a_compound_by_its_last_part_and_the_reverse():
+    from assistant.answering.evidence import _counted
+
+    assert _counted("från 11 medlemmar 2002 till 2025 hela 150 kommuner", "medlemskommun")
+    assert _counted("Tjänsten används nu av 11 medlemskommuner", "kommun")
+    assert _counted("en sammanställning av cirka 90 bör- och skallkrav", "krav")
+    assert not _counted("självhjälpsguider och formella utbildningar i två separata system", "självhjälpsguid")
+
+
+@pytest.mark.slow
 def test_a_count_is_of_the_noun_the_figure_counts(assistant):
     # "... självhjälpsguider och behovet av formella utbildningar i två separata system": two systems,
     # no count of guides; a compound ("90 bör- och skallkrav") counts its last part

@@ -71,9 +71,10 @@ _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?
 _NUMBER_WORDS = (r"två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|"
                  r"seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand")
 _AMOUNT = re.compile(rf"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-# A count of something: a figure that is no year, or a number word, and up to two words before what it counts
-# ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
-_COUNT = rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+(?:[\w-]+\s+){{0,2}}?"
+# A count of something: a figure that is no year, or a number word, and the three words after it, among
+# which what it counts ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
+_COUNT = re.compile(rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+((?:[\w-]+\s+){{0,2}}[\w-]+)",
+                    re.IGNORECASE)
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
@@ -133,11 +134,12 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     times the share of the question's stems (IDF-weighted over these units) the unit and its heading
     hold: the cosine says what a unit is about, the stems which unit names what was asked. Passages
     without unit vectors (none indexed) give none."""
-    spans = []
+    spans, stems = [], []
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
-        heading, own_section = "", _path(passage)[-1]
+        heading, label, own_section = "", "", _path(passage)[-1]
+        previous, items = "", {}  # items: the latest list item of each nesting level
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
@@ -145,11 +147,17 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             if kind == INSTRUCTION:
                 continue  # it speaks to the assistant: never evidence (ingest.screening)
             text = plain(passage.text[lo:hi])
-            if kind == "heading":
-                heading = text
+            if kind == "heading":  # a heading right under one ("Grundfinansiering 2023" / "Grundfinansiering")
+                heading, label, items = text, text, {}
+            elif kind == "item":
+                items = {depth: item for depth, item in items.items() if depth < level} | {level: text}
+            # a nested item stands under the items above it as under a heading ("Datacenter Norrbotten" /
+            # "Grundplattformen 1 208 400 kr för 2023.")
+            over = " ".join(item for depth, item in sorted(items.items()) if depth < level) if kind == "item" else ""
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
-                          f"{heading} {passage.section}", heading or own_section))
-    stems = [set(analyze(f"{s[7]} {s[8]}")) for s in spans]
+                          f"{over} {heading} {passage.section}".strip(), label or own_section))
+            stems.append(set(analyze(f"{text} {heading} {passage.section}")))  # what it and its heading say
+            previous = kind
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
@@ -774,18 +782,23 @@ def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
     if unit.kind == "row":
         return _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
     after = rf"{re.escape(stem[0])}\w*\W+(?:\w+\W+){{0,3}}?(?:{_AMOUNT.pattern})"
-    return re.search(rf"{_count_of(stem[0])}|{after}", _fold(unit.text), re.IGNORECASE) is not None
+    return _counted(unit.text, stem[0]) or re.search(after, _fold(unit.text), re.IGNORECASE) is not None
 
 
 def _counts_only(unit: Unit, noun: str) -> bool:
     """A unit that gives a count of what a list question asks for ("4 nya kommuner" for "kommuner")."""
     stem = analyze(noun)
-    return bool(stem) and re.search(_count_of(stem[0]), _fold(unit.text), re.IGNORECASE) is not None
+    return bool(stem) and _counted(unit.text, stem[0])
 
 
-def _count_of(stem: str) -> str:
-    """A figure that counts a word by its stem, compounds too ("11 medlemskommuner", "90 bör- och skallkrav")."""
-    return rf"{_COUNT}\w*{re.escape(stem)}"
+def _counted(text: str, stem: str) -> bool:
+    """A figure in ``text`` counts a word by its stem, in a compound on either side: "11 medlemskommuner"
+    and "90 bör- och skallkrav" count "kommun" and "krav"; "150 kommuner" counts "medlemskommun"."""
+    for match in _COUNT.finditer(_fold(text)):
+        for word in analyze(match.group(1).replace("-", " ")):
+            if stem in word or (len(word) >= 4 and stem.endswith(word)):
+                return True
+    return False
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
