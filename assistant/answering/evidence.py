@@ -138,8 +138,8 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
-        heading, label, own_section = "", "", _path(passage)[-1]
-        previous, items = "", {}  # items: the latest list item of each nesting level
+        heading, own_section = "", _path(passage)[-1]
+        items: dict[int, str] = {}  # the latest list item of each nesting level
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
@@ -147,17 +147,16 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             if kind == INSTRUCTION:
                 continue  # it speaks to the assistant: never evidence (ingest.screening)
             text = plain(passage.text[lo:hi])
-            if kind == "heading":  # a heading right under one ("Grundfinansiering 2023" / "Grundfinansiering")
-                heading, label, items = text, text, {}
+            if kind == "heading":
+                heading, items = text, {}
             elif kind == "item":
                 items = {depth: item for depth, item in items.items() if depth < level} | {level: text}
             # a nested item stands under the items above it as under a heading ("Datacenter Norrbotten" /
             # "Grundplattformen 1 208 400 kr för 2023.")
             over = " ".join(item for depth, item in sorted(items.items()) if depth < level) if kind == "item" else ""
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
-                          f"{over} {heading} {passage.section}".strip(), label or own_section))
+                          f"{over} {heading} {passage.section}".strip(), heading or own_section))
             stems.append(set(analyze(f"{text} {heading} {passage.section}")))  # what it and its heading say
-            previous = kind
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
