@@ -68,13 +68,13 @@ _DATE = re.compile(rf"(?<!\d)(?:19|20)\d\d(?!\d)|\b(?:{MONTH_NAMES})\b", re.IGNO
 _MONEY = re.compile(r"\d\s?(?:kr|kronor|sek|öre|tkr|mkr|msek|€|euro|eur)\b|(?:sek|€)\s?\d", re.IGNORECASE)
 # An amount: a figure that is not a year nor part of a name ("OS2"), or a number written out ("tre
 # personer"; "en" and "ett" are articles too)
-_NUMBER_WORDS = (r"två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|two|three|four|five|six|"
-                 r"seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand")
+_NUMBER_WORDS = (r"två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|hundra|tusen|"
+                 r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand")
 _AMOUNT = re.compile(rf"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 # A count of something: a figure that is no year, or a number word, and the three words after it, among
 # which what it counts ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
-_COUNT = re.compile(rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))\s+((?:[\w-]+\s+){{0,2}}[\w-]+)",
-                    re.IGNORECASE)
+_COUNT = re.compile(rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))"
+                    rf"\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", re.IGNORECASE)
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
@@ -153,7 +153,8 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
                 items = {depth: item for depth, item in items.items() if depth < level} | {level: text}
             # a nested item stands under the items above it as under a heading ("Datacenter Norrbotten" /
             # "Grundplattformen 1 208 400 kr för 2023.")
-            over = " ".join(item for depth, item in sorted(items.items()) if depth < level) if kind == "item" else ""
+            over = " ".join(item for depth, item in sorted(items.items()) if depth < level) \
+                if kind == "item" else ""
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
                           f"{over} {heading} {passage.section}".strip(), heading or own_section))
             stems.append(set(analyze(f"{text} {heading} {passage.section}")))  # what it and its heading say
@@ -282,9 +283,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     # "Vilka kommuner anslöt under 2025?" is not answered by "i 2025 anslöt 4 nya kommuner": a list that
     # the evidence counts and names none of
-    noun = listed_noun(question)
-    if noun and any(_counts_only(u, noun) for u in chosen) and not any(_new_names(u, question) for u in chosen):
-        return Evidence("refusal", best=best, reason=f"the evidence counts the {noun} and names none")
+    asked_for = listed_noun(question)
+    if asked_for and any(_counts_only(u, asked_for) for u in chosen) \
+            and not any(_new_names(u, question) for u in chosen):
+        return Evidence("refusal", best=best, reason=f"the evidence counts the {asked_for} and names none")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
 
@@ -524,10 +526,10 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
         own = [u for u in units if u.passage == unit.passage]
         at = own.index(unit)
         start = at
-        while start > 0 and own[start - 1].kind != "heading" and not _item_of_other_list(own[start - 1], unit):
+        while start > 0 and not _item_of_other_list(own[start - 1], unit):
             start -= 1
         end = at
-        while end + 1 < len(own) and own[end + 1].kind != "heading" and not _item_of_other_list(own[end + 1], unit):
+        while end + 1 < len(own) and not _item_of_other_list(own[end + 1], unit):
             end += 1
         block = [u for u in own[start:end + 1] if u.kind == "item" and u.level == unit.level]
         if sum(u in chosen for u in block) < 2:
@@ -541,7 +543,8 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
 
 
 def _item_of_other_list(unit: Unit, item: Unit) -> bool:
-    """A unit that ends a list: any line that is no item of it or of a list nested under it."""
+    """A unit that ends ``item``'s list: a heading, a row or a fragment, or an item of a list it is nested in
+    (an item's own sentences and the items nested under it go on with it)."""
     return unit.kind not in ("item", "sentence") or (unit.kind == "item" and unit.level < item.level)
 
 
