@@ -69,7 +69,9 @@ def segment(text: str) -> list[Span]:
     """
     lines = _lines(text)
     if lines and LONE_NUMBER.fullmatch(text[lines[-1][0]:lines[-1][1]]):
-        lines.pop()  # a slide's number closes its text (ingest.cleaning keeps no other lone number): no unit
+        # a slide's number closes its chunk: no unit (ingest.cleaning drops other lone numbers, but for a bold
+        # one such as a statistics slide's "152", which its words follow)
+        lines.pop()
     spans: list[Span] = []
     index = 0
     while index < len(lines):
