@@ -152,9 +152,19 @@ def listed_noun(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+# "Hur stor var den årliga medlemsavgiften ...", "Hur stort eget kapital ...": the size of a thing, named after
+# a copula, determiners, genitives ("Sambruks", "e-nämndens") and adjectives ("årliga", "budgeterade")
+_SIZED = re.compile(r"\bhur\s+(?:stora?|stort)\s+(?:(?:är|var|blir|blev)\s+)?"
+                    r"(?:(?:den|det|de|[\w-]+s|[\w-]+(?:a|e))\s+)*"
+                    r"(?!(?:del|andel)\b|[\w-]+(?:s|a|e)\b)([^\W\d_][\w-]*)",
+                    re.IGNORECASE)
+
+
 def counted(question: str) -> str | None:
-    """What a Swedish "how many" question counts: "deltagare" in "Hur många deltagare hade mötet?"."""
-    match = _COUNTED.search(question)
+    """What a Swedish "how many / how large" question counts or measures: "deltagare" in "Hur många
+    deltagare hade mötet?", "medlemsavgiften" in "Hur stor var den årliga medlemsavgiften 2011?" (a share,
+    "hur stor del / andel", is measured in per cent of something the question names after it)."""
+    match = _COUNTED.search(question) or _SIZED.search(question)
     return match.group(1) if match else None
 
 

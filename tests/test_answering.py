@@ -971,6 +971,11 @@ def test_question_grammar_names_counts_and_dates():
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    # the size of a thing: named after a copula, determiners, genitives and adjectives; a share is per cent
+    assert counted("Hur stor var den årliga avgiften för en kommun?") == "avgiften"
+    assert counted("Hur stor är Norrbottens e-nämnds totala budget?") == "budget"
+    assert counted("Hur stora intäkter hade nämnden?") == "intäkter"
+    assert counted("Hur stor del av verksamheten får säljas?") is None
     # a day with its year, however it is written, is one ISO day; the minutes write it in three ways
     assert days_mentioned("Vad hände den 22 juni 2022, on 4 May 2022 and on May 4, 2022?") == [
         "2022-06-22", "2022-05-04"]
