@@ -36,7 +36,8 @@ _LIST = re.compile(
     r"\b(which|what)\s+(?!(?:is|was|are|were|do|does|did|has|have)\b)"
     # a plural noun ("Which services Sambruk offers?"), or one after up to three words that are no
     # preposition or auxiliary ("What possible new networks ...", not "what share of its ...", "which year
-    # must ..."), which is not a verb ending in s: a verb has an object ("Which municipality runs the network?")
+    # must ..."), which is not a verb ending in s: a verb has an object ("Which municipality runs the
+    # network?")
     r"(?:\w+s\b|(?:(?!(?:of|in|on|at|for|to|by|from|with|must|can|could|should|will|would|may|might|shall|"
     r"is|was|are|were|do|does|did|has|have|had)\b)\w+\s+){1,3}(?!(?:is|was|does|has|its|this|his)\b)\w+s\b"
     r"(?!\s+(?:(?:the|a|an|its|their|this|that|these|those)\b|(?-i:[A-ZÅÄÖ]))))|"
@@ -143,7 +144,8 @@ def asks_quantity(question: str) -> bool:
 # "Vilka kommuner ...", "Vilka är de sex kommuner ...": the things a Swedish list question asks for, the
 # noun after "vilka" (not a verb), or after "vilka är de" and a number
 _LISTED = re.compile(r"\bvilka\s+(?:(?:är|var)\s+(?:de|dessa)\s+(?:\w+\s+(?=\w+\s+som\b))?)?"
-                     r"(?!(?:är|var|blir|blev|har|hade|ska|skulle|kan|kunde)\b)([^\W\d_][\w-]*)", re.IGNORECASE)
+                     r"(?!(?:är|var|blir|blev|har|hade|ska|skulle|kan|kunde)\b)([^\W\d_][\w-]*)",
+                     re.IGNORECASE)
 
 
 def listed_noun(question: str) -> str | None:
@@ -152,8 +154,8 @@ def listed_noun(question: str) -> str | None:
     return match.group(1) if match else None
 
 
-# "Hur stor var den årliga medlemsavgiften ...", "Hur stort eget kapital ...": the size of a thing, named after
-# a copula, determiners, genitives ("Sambruks", "e-nämndens") and adjectives ("årliga", "budgeterade")
+# "Hur stor var den årliga medlemsavgiften ...", "Hur stort eget kapital ...": the size of a thing, named
+# after a copula, determiners, genitives ("Sambruks", "e-nämndens") and adjectives ("årliga", "budgeterade")
 _SIZED = re.compile(r"\bhur\s+(?:stora?|stort)\s+(?:(?:är|var|blir|blev)\s+)?"
                     r"(?:(?:den|det|de|[\w-]+s|[\w-]+(?:a|e))\s+)*"
                     r"(?!(?:del|andel)\b|[\w-]+(?:s|a|e)\b)([^\W\d_][\w-]*)",
