@@ -28,7 +28,7 @@ from ingest.embedding import Embedder, TitledText, index_name
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import VERSION as SEGMENTER_VERSION
-from ingest.segmenting import Span, plain, segment
+from ingest.segmenting import Span, plain, segment, table_heads
 from ingest.sparse import document_vector
 from ingest.store import UNIT_SCHEME, ChunkPoint, Store, point_id
 
@@ -178,16 +178,19 @@ def texts_to_embed(inputs: list[TitledText],
 def unit_inputs(item: TitledText, record: ChunkRecord) -> list[TitledText]:
     """What each unit of a chunk is embedded as: its text under the chunk's title and, for a nested list
     item, the items it is nested in ("• Gemensam E-arkiv" / "o I drift sedan 2019": the point says
-    what is in operation only under its parent)."""
+    what is in operation only under its parent); for a table row, the line naming its columns."""
     out, parents = [], []
-    for start, end, kind, level in record.units:
-        text = _unit_text(record, start, end) or record.text
+    texts = [_unit_text(record, start, end) or record.text for start, end, _, _ in record.units]
+    heads = table_heads([(kind, text) for (_, _, kind, _), text in zip(record.units, texts, strict=True)])
+    for (_, _, kind, level), text, head in zip(record.units, texts, heads, strict=True):
         title = item.title
         if kind == "item":  # a label between the two ("STATUS:") does not end the parent's list
             parents = [*parents[:level], text]
             title = " > ".join([item.title, *parents[:-1]])
         elif kind == "heading":
             parents = []
+        elif head:
+            title = " > ".join([item.title, *(texts[j] for j in head)])
         out.append(TitledText(title, text))
     return out
 

@@ -33,8 +33,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # sentence goes on past its page's footnotes, which follow it. 8: a name the document writes whole elsewhere
 # is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ..."). 9: a nested list item is
 # embedded under the items it stands under (ingest.pipeline.unit_inputs). 10: a slide's number, which closes
-# its chunk, is no unit ("2" was a heading, "Föreningen Sambruk" / "1" a fragment).
-VERSION = 10
+# its chunk, is no unit ("2" was a heading, "Föreningen Sambruk" / "1" a fragment). 11: a table row is
+# embedded under the line that names its columns (``table_heads``).
+VERSION = 11
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,35 @@ def sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
             spans.append((segment_start, line_end - (len(line) - len(line.rstrip()))))
         line_start = line_end + 1
     return spans
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+# an amount, a decimal: what a row of data holds, and a caption ("Not 2") does not
+_DATA = re.compile(r"\d{3}|\d[,.]\d")
+
+
+def table_heads(units: list[tuple[str, str]]) -> list[list[int]]:
+    """For each unit (kind, text) of a sequence, the units that name its columns when it is a table row:
+    the fragment standing right over its run of rows ("Gemensamma tjänster 2023 /
+    Räddningstjänsten verksamhetssystem / E-arkiv Datacenter Norrbotten grundplattform" over "Piteå 74 000
+    53 000 145 200"), and the rows opening the run that hold no data, only years and captions ("Not 2 |
+    Föreningens intäkter" / "kr 2011 2010 2009 2008" over "Medlemsavgifter 2 428 249 ..."). A row says
+    which line of the table it is; what its figures measure, only its head does. A heading over the rows
+    is no head: every unit under a heading has it for context already."""
+    heads: list[list[int]] = []
+    run: list[int] = []  # the head of the current run of rows
+    opening = False  # whether every row of the run so far names columns
+    for k, (kind, text) in enumerate(units):
+        if kind != "row":
+            heads.append([])
+            continue
+        if k == 0 or units[k - 1][0] != "row":
+            run, opening = ([k - 1] if k > 0 and units[k - 1][0] == "fragment" else []), True
+        heads.append(list(run))
+        opening = opening and not _DATA.search(_YEAR.sub("", text))
+        if opening:
+            run.append(k)
+    return heads
 
 
 def plain(text: str) -> str:

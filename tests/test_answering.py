@@ -25,6 +25,7 @@ from assistant.query import asks_cost, asks_quantity
 from assistant.schemas import AskRequest, Message, Passage
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
+from ingest.segmenting import table_heads
 
 REPORT_2011 = "sambruk-verksamhetsberattelse-2011.txt"
 REPORT_2021 = "sambruk-verksamhetsberattelse-2021.txt"
@@ -89,6 +90,18 @@ def test_school_services_are_services_not_slogans(assistant):
     assert {PLAN_2026, REPORT_2021} <= {c.file for c in answer.citations}
     cites_plan = [PLAN_2026 in {answer.citations[m - 1].file for m in markers(line)} for line in entries]
     assert cites_plan == sorted(cites_plan, reverse=True) and not cites_plan[-1], answer.text
+
+
+@pytest.mark.slow
+def test_a_municipalitys_share_is_its_row_of_the_table_the_question_names(assistant):
+    """The table of shared services' costs per municipality (a fragment names its columns): the row of
+    the municipality asked about answers, whichever service's column; a year the documents give no
+    figure for is refused, though the same table answers for its own year."""
+    answer = ask(assistant, "Hur mycket betalar Boden för E-arkivet 2023?")
+    assert not answer.refused and "Boden 67 700 36 000 110 400" in answer.text, answer.text
+    answer = ask(assistant, "Vad kostar räddningstjänstens verksamhetssystem för Kalix 2023?")
+    assert not answer.refused and "Kalix 67 500 21 000 81 600" in answer.text, answer.text
+    assert ask(assistant, "Hur stor var e-nämndens budget för 2020?").refused
 
 
 @pytest.mark.slow
@@ -919,6 +932,29 @@ def test_segment_respects_abbreviations_numbers_and_list_items():
     assert items["DCBD (gemensamt datacenter)"] == 0 and items["I drift och förvaltning sedan 2021."] == 1
     nested = {plain(slides[s.start:s.end]): s.level for s in segment(slides) if s.kind == "item"}
     assert nested["Samverka fram erbjödande, t.ex."] == 0 and nested["Kravbild?"] == 1  # indented "  -"
+
+
+def test_a_table_row_stands_under_the_line_naming_its_columns():
+    """A row says which line of a table it is ("Piteå 74 000 53 000 145 200"); what its figures measure
+    only the fragment over its run of rows says, or its opening rows of years and captions. A heading over
+    the rows is context already, and a data row heads nothing."""
+    def heads(file: str) -> dict[str, list[str]]:
+        text = cleaned(file)
+        units = [(s.kind, plain(text[s.start:s.end])) for s in segment(text)]
+        found = table_heads(units)
+        assert not any(h for (kind, _), h in zip(units, found, strict=True) if kind != "row")
+        return {t: [units[j][1] for j in h] for (_, t), h in zip(units, found, strict=True)}
+
+    minutes = heads(MINUTES_2022)
+    assert minutes["Piteå 74 000 53 000 145 200"] == [
+        "Gemensamma tjänster 2023 Räddningstjänsten verksamhetssystem E-arkiv Datacenter Norrbotten "
+        "grundplattform"]
+    assert minutes["Kiruna 33 500"] == []  # under the label heading "Kommun Fördelning (SEK)"
+    report = heads(REPORT_2011)
+    assert report["Bidrag från VINNOVA 1 015 200 1 644 600 1 651 400 1 120 000"] == [
+        "Not 2 | Föreningens intäkter", "kr 2011 2010 2009 2008"]
+    assert heads(REPORT_2021)["Soliditet (%) 13,6 14,7 21,6 32,9"] == [
+        "Flerårsöversikt (Tkr) 2021 2020 2019 2018"]
 
 
 # ---------------------------------------------------------------------------------------- grounding

@@ -439,6 +439,23 @@ def test_a_nested_item_is_embedded_under_the_items_it_stands_under():
     assert got[2].text == "I drift sedan 2019"
 
 
+def test_a_table_row_is_embedded_under_the_line_naming_its_columns():
+    """"Piteå 74 000 53 000 145 200" measures the three shared services only under its table's head."""
+    from ingest.embedding import TitledText
+    from ingest.pipeline import unit_inputs
+    from ingest.records import ChunkRecord
+
+    lines = ["Gemensamma tjänster 2023 E-arkiv Datacenter", "Piteå 74 000 53 000", "Summa 1 000 2 000"]
+    text = "\n\n".join(lines)
+    starts = [text.index(line) for line in lines]
+    units = [(start, start + len(line), kind, 0)
+             for start, line, kind in zip(starts, lines, ["fragment", "row", "row"], strict=True)]
+    record = ChunkRecord(doc_id="d", file="f.txt", title="T", chunk_id="c", ordinal=0, section="S",
+                         start=0, end=len(text), text=text, units=units)
+    got = unit_inputs(TitledText(title="T > S", text=text), record)
+    assert [t.title for t in got] == ["T > S", f"T > S > {lines[0]}", f"T > S > {lines[0]}"]
+
+
 def test_units_are_embedded_once_and_headings_take_their_chunks_vector():
     """The texts to embed on the real corpus: every chunk at its own place first, then each distinct
     (title, unit) once; a heading unit points at its own chunk's text."""
@@ -463,5 +480,6 @@ def test_units_are_embedded_once_and_headings_take_their_chunks_vector():
                 assert index == k
             else:
                 assert index >= len(doc.inputs) or texts[index] == doc.inputs[k]  # a chunk that is one fragment
-                assert texts[index].title == doc.inputs[k].title
+                # under the chunk's title (a nested item under its parents, a row under its table's head)
+                assert texts[index].title.startswith(doc.inputs[k].title)
     assert headings > 10

@@ -50,7 +50,7 @@ from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
 from ingest.screening import INSTRUCTION
-from ingest.segmenting import LABEL_LEVEL, plain
+from ingest.segmenting import LABEL_LEVEL, plain, table_heads
 from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
@@ -140,24 +140,31 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             continue
         heading, own_section = "", _path(passage)[-1]
         items: dict[int, str] = {}  # the latest list item of each nesting level
+        texts = [plain(passage.text[max(0, start - passage.start):max(0, end - passage.start)])
+                 for start, end, _, _ in passage.units]
+        heads = table_heads([(kind, text)
+                             for (_, _, kind, _), text in zip(passage.units, texts, strict=True)])
         for k, (start, end, kind, level) in enumerate(passage.units):
             lo, hi = start - passage.start, end - passage.start
             if lo < 0 or hi > len(passage.text):
                 continue  # a unit of a neighbour chunk's overlap that this passage does not hold
             if kind == INSTRUCTION:
                 continue  # it speaks to the assistant: never evidence (ingest.screening)
-            text = plain(passage.text[lo:hi])
+            text = texts[k]
             if kind == "heading":
                 heading, items = text, {}
             elif kind == "item":
                 items = {depth: item for depth, item in items.items() if depth < level} | {level: text}
             # a nested item stands under the items above it as under a heading ("Datacenter Norrbotten" /
             # "Grundplattformen 1 208 400 kr för 2023.")
+            # and a table row under the line naming its columns (``table_heads``)
             over = " ".join(item for depth, item in sorted(items.items()) if depth < level) \
-                if kind == "item" else ""
+                if kind == "item" else " ".join(texts[j] for j in heads[k])
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
                           f"{over} {heading} {passage.section}".strip(), heading or own_section))
-            stems.append(set(analyze(f"{text} {heading} {passage.section}")))  # what it and its heading say
+            # what it and its heading say, and a row's head (a nested item's parents are not: test -1, t043)
+            head = " ".join(texts[j] for j in heads[k])
+            stems.append(set(analyze(f"{text} {heading} {passage.section} {head}")))
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
@@ -217,14 +224,18 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             return Evidence("refusal", best=best, reason=f"no passage of {marks}")
         best = content[0].score  # what follows is measured from the best unit of the item, as weighed
     # A figure asked for must be in a unit close to the question that is about what it names and
-    # counts: a count of one platform's followers does not answer for another platform.
+    # counts: a count of one platform's followers does not answer for another platform; and about a
+    # year it names: the 2022 budget's rows do not say what the budget was in 2021 (probes +1, +1, dev
+    # and test unchanged).
     asked = names_in(question)
     names, noun = asked + days_mentioned(question), counted(question)
+    years = [str(y) for y in years_mentioned(question)]
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
             figure(u) and reach(u) >= best - settings.figure_margin
             and all(_holds(u, n, passages, around=True) for n in names)
+            and (not years or any(_holds(u, y, passages, around=True) for y in years))
             and (noun is None or _counts(u, noun, passages)) for u in content):
         about = [*names, *([noun] if noun else [])]
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
@@ -753,23 +764,10 @@ def _holds(unit: Unit, anchor: str, passages: list[Passage], *, around: bool = F
     said = _fold(f"{unit.text} {passage.title} {passage.date or ''} {passage.year or ''}")
     if around:
         start = _paragraph(unit, passages)[0]
-        said += _fold(f" {passage.text[start:unit.end]} {unit.context} {_table_head(unit, passages)}")
+        said += _fold(f" {passage.text[start:unit.end]} {unit.context}")
     if anchor.isdigit():
         return anchor in said
     return bool(day_written(anchor).search(said)) if ISO_DAY.fullmatch(anchor) else _mentions(said, anchor)
-
-
-def _table_head(unit: Unit, passages: list[Passage]) -> str:
-    """The first line of the table a row stands in, which names its columns ("Flerårsöversikt (Tkr) 2021
-    2020 2019 2018" over "Soliditet (%) 13,6 14,7 21,6 32,9"); empty for any other unit."""
-    if unit.kind != "row":
-        return ""
-    text = passages[unit.passage].text
-    start = _paragraph(unit, passages)[0]
-    while start > 1 and text[start - 2] != "\n":  # the line above is not blank: the table goes on
-        start = text.rfind("\n", 0, start - 1) + 1
-    end = text.find("\n", start)
-    return text[start:] if end < 0 else text[start:end]
 
 
 def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
