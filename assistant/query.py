@@ -170,6 +170,27 @@ def counted(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+# "How many e-book loans were made ...", "How large was the one-off membership contribution ...": the
+# English noun phrase after the interrogative (a copula and determiners skipped), up to the first auxiliary,
+# preposition or determiner; a pronoun ("How much did it ...", "How much of that ...") or a share ("how large
+# a share") names nothing to count
+_COUNTED_EN = re.compile(
+    r"\bhow\s+(?:many|much|large|big)\s+(?:(?:is|was|are|were)\s+)?(?:(?:the|a|an)\s+)?"
+    r"(?!(?:share|part|proportion|percentage|of|it|its|that|this|they|he|she|did|does|do|is|was|are|were|"
+    r"will|would|can|could|has|have|had)\b)"
+    r"((?:(?!(?:do|does|did|have|has|had|are|were|is|was|will|would|can|could|should|must|of|in|for|at|on|"
+    r"to|from|through|by|per|with|a|an|the|and|or)\b)[\w'’-]+\s*){1,4}?)(?=\s+\S|[?,.(]|$)",
+    re.IGNORECASE)
+
+
+def counted_english(question: str) -> str | None:
+    """What an English "how many / how much" question counts or measures: "e-book loans" in "How many
+    e-book loans were made through Bibblix during 2021?". It is matched against the Swedish text through
+    the model (``evidence.select``'s ``likeness``), as ``counted`` is through stems."""
+    match = _COUNTED_EN.search(question)
+    return match.group(1).strip() if match else None
+
+
 _HOW = re.compile(r"\b(hur|how)\b", re.IGNORECASE)
 
 

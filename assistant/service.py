@@ -201,6 +201,11 @@ class Assistant:
         query = self.embedder.embed_query(question)
         return {k: float(self._heading_vectors[k] @ query) for k in keys}
 
+    def _likeness(self, phrase: str, texts: list[str]) -> list[float]:
+        """Cosines of a phrase, asked as a query, to short texts (one model call for them all)."""
+        vectors = self.embedder.embed_documents([TitledText("none", text) for text in texts])
+        return [float(v) for v in vectors @ self.embedder.embed_query(phrase)]
+
     def ask(self, request: AskRequest, passages: list[Passage] | None = None) -> Answer:
         answer = None
         for event in self.stream(request, passages):
@@ -222,7 +227,8 @@ class Assistant:
         evidence = select(request.question, passages, self.settings.answer, language=language,
                           draft=request.mode == "draft",
                           heading_scores=lambda keys: self._heading_scores(request.question, keys),
-                          later=[self.embedder.embed_query(q) for q in later_questions(request.question)])
+                          later=[self.embedder.embed_query(q) for q in later_questions(request.question)],
+                          likeness=self._likeness)
         if evidence.chapter is not None:
             more = self._elsewhere(request, evidence.chapter, passages)
             passages = [*passages, *more]

@@ -83,6 +83,14 @@ class AnswerSettings(BaseModel):
     year_likeness_weight: float = 0.5
     latest_margin: float = 0.1  # "i dag": the newest document's best unit may lead from this far behind
     figure_margin: float = 0.1  # "how many / when": a unit with a figure may lead from this far behind (kept)
+    # An English "how many X" question: the model's cosine of X (as a query) to the words around a figure
+    # close to the question (as documents) must reach this, or it is refused: "e-book loans" meets "6 - 12
+    # år" at 0.06, "pupils" meets "50 kommuner" at 0.16; answerable dev questions' counted nouns meet their
+    # figures at 0.28 and above, the English probe's at 0.21 ("money" / "Kassa och bank"). 0 turns it off.
+    counted_similarity: float = 0.2
+    # the figures' surroundings compared, at most: one model call for them all (12 -> 6: dev and the
+    # English probe unchanged)
+    counted_phrases: int = 6
     # every other document's best unit this close is heard too (0.04 -> 0.06; flat on dev since 2026-12-01)
     document_margin: float = 0.06
     # list entries within this of the best entry (kept); a heading this close lists what stands under it

@@ -93,6 +93,14 @@ def test_school_services_are_services_not_slogans(assistant):
 
 
 @pytest.mark.slow
+def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistant):
+    """The model meets "e-books" in no Swedish figure close to the question (children's ages, a number of
+    municipalities): refused; "members" meets "medlemskommuner"."""
+    assert ask(assistant, "How many e-books did children borrow through Bibblix in 2021?").refused
+    assert not ask(assistant, "How many members did Sambruk have at the end of 2011?").refused
+
+
+@pytest.mark.slow
 def test_a_municipalitys_share_is_its_row_of_the_table_the_question_names(assistant):
     """The table of shared services' costs per municipality (a fragment names its columns): the row of
     the municipality asked about answers, whichever service's column; a year the documents give no
@@ -996,6 +1004,7 @@ def test_question_grammar_names_counts_and_dates():
         asks_quantity,
         asks_who,
         counted,
+        counted_english,
         day_written,
         days_mentioned,
         listed_noun,
@@ -1012,6 +1021,15 @@ def test_question_grammar_names_counts_and_dates():
     assert counted("Hur stor är Norrbottens e-nämnds totala budget?") == "budget"
     assert counted("Hur stora intäkter hade nämnden?") == "intäkter"
     assert counted("Hur stor del av verksamheten får säljas?") is None
+    # English: the noun phrase, up to an auxiliary or preposition; a pronoun or a share counts nothing
+    assert counted_english("How many e-book loans were made through Bibblix?") == "e-book loans"
+    assert counted_english("How large was the one-off membership contribution (medlemsinsats)?") == \
+        "one-off membership contribution"
+    assert counted_english("How much membership fee income does Sambruk budget for 2026?") == \
+        "membership fee income"
+    assert all(counted_english(q) is None for q in ("And how much of that is Luleå's share?",
+                                                    "How much did Luleå pay for it?",
+                                                    "How large a share may be sold on the market?"))
     # a day with its year, however it is written, is one ISO day; the minutes write it in three ways
     assert days_mentioned("Vad hände den 22 juni 2022, on 4 May 2022 and on May 4, 2022?") == [
         "2022-06-22", "2022-05-04"]

@@ -10,8 +10,9 @@ holds a figure about what it names; a "which / who" answer goes on until it name
 question did not; a second document that fits nearly as well as the best one is heard too, and a
 second question asked in the same sentence ("..., och vad betalar en ny medlem?") by its own nearest
 unit. The refusal is decided by signals that do not depend on wording: the best unit's cosine,
-whether the evidence holds the names and years the question asks about, and whether it names anyone
-new when someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
+whether the evidence holds the names and years the question asks about, whether a figure counts what
+the question counts (an English question's noun meets the Swedish words around a figure through the
+model: ``likeness``), and whether it names anyone new when someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
 Pure functions; no model call.
 """
 
@@ -39,6 +40,7 @@ from assistant.query import (
     asks_quantity,
     asks_who,
     counted,
+    counted_english,
     day_written,
     days_mentioned,
     listed_noun,
@@ -56,6 +58,7 @@ from ingest.sparse import analyze
 Shape = Literal["sentences", "list", "refusal"]
 HeadingKey = tuple[str, str]  # (document title, heading label)
 HeadingScores = Callable[[list[HeadingKey]], Mapping[HeadingKey, float]]  # headings -> their cosines
+Likeness = Callable[[str, list[str]], Sequence[float]]  # a phrase (as a query), texts -> their cosines
 HOME_ORGANISATION = DocumentMeta.model_fields["organisation"].default  # whose documents these mostly are
 _MONTHS = r"(?:jan|feb|mar|apr|maj|may|jun|jul|aug|sep|okt|oct|nov|dec)[a-z]*\b"
 # A day of a month: "2010-03-17", "17 mars", "16:e december", "December 16"
@@ -77,6 +80,8 @@ _COUNT = re.compile(rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_W
                     rf"\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", re.IGNORECASE)
 # A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
 # names where a claim comes from, and its words (often English) say nothing the text does not
+_FIGURES = re.compile(r"[-–]?\s?\d[\d\s,.%]*")
+_ROW_PHRASE_CHARS = 120  # a row's label and the start of its context: the head and heading come first
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
 # A passive verb's agent: who does what the sentence says ("ska granskas årligen av ...", "drivs av",
 # "approved by"); a noun in -s ("analys av skoldata", "process", "fokus", "kris") has no agent
@@ -181,13 +186,16 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
            language: Language | None = None, draft: bool = False,
-           heading_scores: HeadingScores | None = None, later: Sequence[np.ndarray] = ()) -> Evidence:
+           heading_scores: HeadingScores | None = None, later: Sequence[np.ndarray] = (),
+           likeness: Likeness | None = None) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
     retrieval, only the documents that ``concerns`` admits). ``heading_scores`` gives headings' cosines
     to the question, where the caller can embed them: an English question about one item of the minutes
     meets the item's Swedish headings ("E-nämndens beslut") only through the model (a Swedish one
     through its stems), and ingest gives headings their chunk's vector, not their own. ``later`` holds
-    the query vectors of the questions the question asks after its first (``later_questions``)."""
+    the query vectors of the questions the question asks after its first (``later_questions``).
+    ``likeness`` gives a phrase's cosines to short texts, where the caller can embed them: what an English
+    question counts meets the Swedish words around a figure only through the model."""
     language = language or detect_language(question)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
@@ -239,6 +247,15 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             and (noun is None or _counts(u, noun, passages)) for u in content):
         about = [*names, *([noun] if noun else [])]
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
+    # "How many e-book loans ...?" is not answered by "för barn mellan 6 - 12 år": the figure must count
+    # what the question counts, which an English question names in another language than the text
+    counted_en = counted_english(question) if likeness and language == "en" else None
+    if counted_en and settings.counted_similarity > 0:
+        close = [u for u in content if figure(u) and reach(u) >= best - settings.figure_margin]
+        phrases = [p for u in close for p in _figure_phrases(u)][:settings.counted_phrases]
+        if phrases and max(likeness(counted_en, phrases)) < settings.counted_similarity:
+            return Evidence("refusal", best=best,
+                            reason=f"no figure close to the question counts {counted_en!r}")
     if asks_list(question):
         chapter = named_chapter(question, units, passages)
         # an entry is about what the question names: it, its paragraph or a heading it stands under names it
@@ -783,6 +800,19 @@ def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
         return _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
     after = rf"{re.escape(stem[0])}\w*\W+(?:\w+\W+){{0,3}}?(?:{_AMOUNT.pattern})"
     return _counted(unit.text, stem[0]) or re.search(after, _fold(unit.text), re.IGNORECASE) is not None
+
+
+# a figure with the three words on either side: what it counts stands there ("deltog 220 personer",
+# "antalet medlemmar var 152")
+_AROUND_FIGURE = re.compile(rf"(?:[\w-]+\W+){{0,3}}(?:{_COUNT.pattern})")
+
+
+def _figure_phrases(unit: Unit) -> list[str]:
+    """The words that say what a unit's figures count: around each figure of a sentence; a table row's
+    label with what it stands under (its head, heading and section)."""
+    if unit.kind == "row":
+        return [f"{_FIGURES.sub('', unit.text).strip()} {unit.context}"[:_ROW_PHRASE_CHARS]]
+    return [m.group(0) for m in _AROUND_FIGURE.finditer(unit.text)]
 
 
 def _counts_only(unit: Unit, noun: str) -> bool:
