@@ -225,14 +225,16 @@ _MONTH = re.compile(r"(?:January|February|March|April|May|June|July|August|Septe
 
 
 def names_in(question: str) -> list[str]:
-    """Proper names the question asks about: capitalised words after the first (not months), and
-    acronyms."""
-    words = [re.sub(r"['’]s$", "", w) for w in _WORD.findall(question) if not _MONTH.fullmatch(w)]
+    """Proper names the question asks about: capitalised words that open no sentence (not months; "Vi har
+    en idé ... . Hur går man till väga?" names no "Hur"), and acronyms."""
+    found = [(re.sub(r"['’]s$", "", m.group()), not question[:m.start()].strip()
+              or question[:m.start()].rstrip()[-1] in ".!?")
+             for m in _WORD.finditer(question) if not _MONTH.fullmatch(m.group())]
     # In a compound of a name and a common noun ("ABC-projektet", "XYZ-avtalet") the name is
     # the part before the hyphen.
-    words = [re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w) for w in words]
-    return [w for i, w in enumerate(words)
-            if sum(c.isupper() for c in w) > 1 or (i > 0 and w[:1].isupper())]
+    found = [(re.sub(r"^([^\W\d_]*[A-ZÅÄÖ][^\W\d_]*)-[a-zåäö][\w-]*$", r"\1", w), opens)
+             for w, opens in found]
+    return [w for w, opens in found if sum(c.isupper() for c in w) > 1 or (not opens and w[:1].isupper())]
 
 
 # "..., och vad betalar en ny medlem?": a second question, joined by "och / and" before its question word.

@@ -1013,6 +1013,9 @@ def test_question_grammar_names_counts_and_dates():
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
     assert names_in("Vad beslutade e-nämnden om Kiruna?") == ["Kiruna"]
+    # a word opening the question's second sentence is no name ("... av. Hur går man till väga ...?")
+    assert names_in("Vi har en idé som fler kan ha nytta av. Hur startar vi en samverkan i Sambruk?") == [
+        "Sambruk"]
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
