@@ -93,6 +93,14 @@ def test_school_services_are_services_not_slogans(assistant):
 
 
 @pytest.mark.slow
+def test_an_answer_from_an_item_of_the_minutes_says_what_was_decided(assistant):
+    """"E-nämnden beslutar att lägga informationen till handlingarna." says little of the audit it
+    decides on, and its cosine to a question about the audit is low: it joins the item's answer."""
+    answer = ask(assistant, "Hur behandlade nämnden den granskning som Älvsbyn gjorde?")
+    assert "lägga informationen till handlingarna" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistant):
     """The model meets "e-books" in no Swedish figure close to the question (children's ages, a number of
     municipalities): refused; "members" meets "medlemskommuner"."""

@@ -87,6 +87,8 @@ _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.
 # "approved by"); a noun in -s ("analys av skoldata", "process", "fokus", "kris") has no agent
 _AGENT = re.compile(r"\b\w{2,}(?<![suyi])s\s+(?:\w+\s+)?av\s+\w|\b\w{3,}ed\s+by\s+\w", re.IGNORECASE)
 _SECTION_MARK = re.compile(r"§\s*\d+")
+# A decision in minutes stands under its organ's "beslut": "E-nämndens beslut", "Kommunfullmäktiges beslut"
+_DECISION = re.compile(r"^\S+s beslut$", re.IGNORECASE)
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|§\s*\d+)\s+")
 _CHAPTER = re.compile(r"^\d+(?:\.\d+)*\.?\s+\D")  # "5.6 Skola": a report's numbered chapter, no slide or §
 
@@ -304,6 +306,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
+    if not asks_quantity(question):
+        chosen += _decided(chosen, units, passages, settings)
     # someone asked for is named by a unit as close to the question as a figure asked for must be, or
     # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
     if asks_who(question) and not any(_names_anyone(u, question) for u in chosen
@@ -701,6 +705,27 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     if after is not None and after not in chosen and length + len(after.text) <= settings.max_chars:
         return [after]
     return []
+
+
+def _decided(chosen: list[Unit], units: list[Unit], passages: list[Passage],
+             settings: AnswerSettings) -> list[Unit]:
+    """What was decided in the item of the minutes the answer's lead stands in: the first unit under the
+    item's "[organ]s beslut" ("E-nämndens beslut" / "E-nämnden beslutar att lägga informationen till
+    handlingarna."), a sentence whose words say little of what the item is about and whose cosine to a
+    question about the item is low, though the decision is what the item records; within the answer's
+    length budget plus ``announced_chars``."""
+    if not chosen or not _SECTION_MARK.search(section := passages[chosen[0].passage].section):
+        return []
+    item = [u for u in units if passages[u.passage].section == section]
+    heading = next((k for k, u in enumerate(item) if u.kind == "heading" and _DECISION.search(u.text)), None)
+    if heading is None:
+        return []
+    decision = next((u for u in item[heading + 1:] if u.kind != "heading"), None)
+    length = sum(len(u.text) for u in chosen)
+    if decision is None or decision in chosen or \
+            length + len(decision.text) > settings.max_chars + settings.announced_chars:
+        return []
+    return [decision]
 
 
 def _referred(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
