@@ -93,6 +93,17 @@ def test_school_services_are_services_not_slogans(assistant):
 
 
 @pytest.mark.slow
+def test_a_list_two_of_whose_items_answer_is_given_whole_in_its_order(assistant):
+    """The slide's seven possible networks: the model finds five close to the question; the list is the
+    answer, as the slide orders it."""
+    answer = ask(assistant, "Vilka nya nätverk kan bli aktuella enligt informationsträffen?")
+    networks = ["Utvecklarnätverk", "Välfärdsbrottslighet", "Formella kontakter", "Processmodellering",
+                "IT Säkerhet", "Kommunalförbunds nätverk", "Identitetshantering"]
+    assert all(n in answer.text for n in networks), answer.text
+    assert sorted(networks, key=answer.text.index) == networks, answer.text
+
+
+@pytest.mark.slow
 def test_an_answer_from_an_item_of_the_minutes_says_what_was_decided(assistant):
     """"E-nämnden beslutar att lägga informationen till handlingarna." says little of the audit it
     decides on, and its cosine to a question about the audit is low: it joins the item's answer."""

@@ -555,15 +555,7 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
     for unit in chosen:
         if unit.kind != "item" or unit in added:
             continue
-        own = [u for u in units if u.passage == unit.passage]
-        at = own.index(unit)
-        start = at
-        while start > 0 and not _item_of_other_list(own[start - 1], unit):
-            start -= 1
-        end = at
-        while end + 1 < len(own) and not _item_of_other_list(own[end + 1], unit):
-            end += 1
-        block = [u for u in own[start:end + 1] if u.kind == "item" and u.level == unit.level]
+        block = _list_of(unit, units)
         if sum(u in chosen for u in block) < 2:
             continue
         for item in block:
@@ -572,6 +564,17 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
                 added.append(item)
                 length += len(item.text)
     return added
+
+
+def _list_of(item: Unit, units: list[Unit]) -> list[Unit]:
+    """The items of the list an item stands in, at its level, in order."""
+    own = [u for u in units if u.passage == item.passage]
+    start = end = own.index(item)
+    while start > 0 and not _item_of_other_list(own[start - 1], item):
+        start -= 1
+    while end + 1 < len(own) and not _item_of_other_list(own[end + 1], item):
+        end += 1
+    return [u for u in own[start:end + 1] if u.kind == "item" and u.level == item.level]
 
 
 def _item_of_other_list(unit: Unit, item: Unit) -> bool:
@@ -879,7 +882,7 @@ def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSetti
     top = max(e.score for e in entries)
     kept = _table_rows(sorted((e for e in entries if e.score >= top - settings.list_margin),
                               key=lambda e: -e.score), entries, units)
-    return _each_once_newest_first(kept, passages, settings)
+    return _each_once_newest_first(_whole_lists(kept, entries, units, settings), passages, settings)
 
 
 def _across(listed: list[Item], entries: list[Item], passages: list[Passage], settings: AnswerSettings,
@@ -1081,6 +1084,26 @@ def _table_rows(kept: list[Item], entries: list[Item], units: list[Unit]) -> lis
         rows = _rows_under(head, [u for u in units if u.passage == head.passage])
         out.append(entry)
         out += [Item(r.text, entry.score, [r], list(entry.passages)) for r in rows if r in by_unit]
+    seen: set[Unit] = set()
+    return [e for e in out if not (e.units[0] in seen or seen.add(e.units[0]))]
+
+
+def _whole_lists(kept: list[Item], entries: list[Item], units: list[Unit],
+                 settings: AnswerSettings) -> list[Item]:
+    """Two entries of one list of short items bring the rest of it, in its order, where the first stood:
+    the list is the answer ("Möjliga nya nätverk?": seven networks, of which the model finds five close to
+    "tänkbara nya nätverk"), as ``_siblings`` completes such a list in a sentences answer."""
+    by_unit = {e.units[0]: e for e in entries if len(e.units) == 1}
+    kept_units = {e.units[0] for e in kept}
+    out: list[Item] = []
+    for entry in kept:
+        head = entry.units[0]
+        block = _list_of(head, units) if head.kind == "item" else []
+        if sum(u in kept_units for u in block) >= 2 and all(len(u.text) < settings.lead_context_chars
+                                                           for u in block):
+            out += [by_unit[u] for u in block if u in by_unit]
+        else:
+            out.append(entry)
     seen: set[Unit] = set()
     return [e for e in out if not (e.units[0] in seen or seen.add(e.units[0]))]
 
