@@ -550,19 +550,21 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
     """The other items of a list two of whose items answer ("Pågående samverkan", "Formella kontakter?"
     of a slide's agenda): the answer is that list, in its order; short items only (a list of paragraphs is
     no list of answers), within the answer's length budget plus ``announced_chars``."""
+    blocks = [_list_of(unit, units) for unit in chosen if unit.kind == "item"]
+    return _fitting([item for block in blocks if sum(u in chosen for u in block) >= 2 for item in block
+                     if len(item.text) < settings.lead_context_chars], chosen, settings)
+
+
+def _fitting(candidates: list[Unit], chosen: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The candidates not chosen yet, in order, each that the answer's length budget plus
+    ``announced_chars`` still holds."""
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
-    for unit in chosen:
-        if unit.kind != "item" or unit in added:
-            continue
-        block = _list_of(unit, units)
-        if sum(u in chosen for u in block) < 2:
-            continue
-        for item in block:
-            if item not in chosen and item not in added and len(item.text) < settings.lead_context_chars \
-                    and length + len(item.text) <= settings.max_chars + settings.announced_chars:
-                added.append(item)
-                length += len(item.text)
+    for unit in candidates:
+        if unit not in chosen and unit not in added \
+                and length + len(unit.text) <= settings.max_chars + settings.announced_chars:
+            added.append(unit)
+            length += len(unit.text)
     return added
 
 
@@ -606,16 +608,10 @@ def _parents(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) ->
     """The item a chosen nested item stands under, in its passage ("Gemensam E-arkiv" for "I drift sedan
     2019": ingest embeds the point under it, and alone it does not say what is in operation); within the
     answer's length budget plus ``announced_chars``."""
-    added: list[Unit] = []
-    length = sum(len(u.text) for u in chosen)
-    for unit in [u for u in chosen if u.kind == "item" and u.level > 0]:
-        parent = next((u for u in _before(unit, units)
-                       if u.kind == "heading" or u.kind == "item" and u.level < unit.level), None)
-        if parent is not None and parent.kind == "item" and parent not in chosen and parent not in added \
-                and length + len(parent.text) <= settings.max_chars + settings.announced_chars:
-            added.append(parent)
-            length += len(parent.text)
-    return added
+    parents = [next((u for u in _before(unit, units)
+                     if u.kind == "heading" or u.kind == "item" and u.level < unit.level), None)
+               for unit in chosen if unit.kind == "item" and unit.level > 0]
+    return _fitting([p for p in parents if p is not None and p.kind == "item"], chosen, settings)
 
 
 def _after(unit: Unit, units: list[Unit]) -> list[Unit]:
@@ -724,11 +720,7 @@ def _decided(chosen: list[Unit], units: list[Unit], passages: list[Passage],
     if heading is None:
         return []
     decision = next((u for u in item[heading + 1:] if u.kind != "heading"), None)
-    length = sum(len(u.text) for u in chosen)
-    if decision is None or decision in chosen or \
-            length + len(decision.text) > settings.max_chars + settings.announced_chars:
-        return []
-    return [decision]
+    return _fitting([decision] if decision else [], chosen, settings)
 
 
 def _referred(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
