@@ -12,8 +12,9 @@ second question asked in the same sentence ("..., och vad betalar en ny medlem?"
 unit. The refusal is decided by signals that do not depend on wording: the best unit's cosine,
 whether the evidence holds the names and years the question asks about, whether a figure counts what
 the question counts (an English question's noun meets the Swedish words around a figure through the
-model: ``likeness``), and whether it names anyone new when someone is asked for. Every cut-off is a setting (``AnswerSettings``), chosen on the dev split.
-Pure functions; no model call.
+model: ``likeness``), and whether it names anyone new when someone is asked for. Every cut-off is a
+setting (``AnswerSettings``), chosen on the dev split. Pure functions; the model is called only through
+what the caller passes in (``heading_scores``, ``later``, ``likeness``).
 """
 
 from __future__ import annotations
@@ -78,10 +79,10 @@ _AMOUNT = re.compile(rf"(?<![\w/-])(?!(?:19|20)\d\d(?![\d ]\d))\d|\b(?:{_NUMBER_
 # which what it counts ("4 nya kommuner", "ytterligare 6 kommuner", "tre personer")
 _COUNT = re.compile(rf"(?:(?<![\w/-])(?!(?:19|20)\d\d\b)\d[\d ]*|\b(?:{_NUMBER_WORDS}))"
                     rf"\s+((?:[\w-]+\s+){{0,2}}[\w-]+)", re.IGNORECASE)
-# A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
-# names where a claim comes from, and its words (often English) say nothing the text does not
 _FIGURES = re.compile(r"[-–]?\s?\d[\d\s,.%]*")
 _ROW_PHRASE_CHARS = 120  # a row's label and the start of its context: the head and heading come first
+# A footnote's web address ("¹ https://www.gartner.com/.../top-strategic-technology-trends-for-2026"): it
+# names where a claim comes from, and its words (often English) say nothing the text does not
 _REFERENCE = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹⁰*]*\s*(?:https?://|www\.)\S+")
 # A passive verb's agent: who does what the sentence says ("ska granskas årligen av ...", "drivs av",
 # "approved by"); a noun in -s ("analys av skoldata", "process", "fokus", "kris") has no agent
@@ -163,14 +164,13 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             elif kind == "item":
                 items = {depth: item for depth, item in items.items() if depth < level} | {level: text}
             # a nested item stands under the items above it as under a heading ("Datacenter Norrbotten" /
-            # "Grundplattformen 1 208 400 kr för 2023.")
-            # and a table row under the line naming its columns (``table_heads``)
+            # "Grundplattformen 1 208 400 kr för 2023."), a table row under the line naming its columns
+            head = " ".join(texts[j] for j in heads[k])
             over = " ".join(item for depth, item in sorted(items.items()) if depth < level) \
-                if kind == "item" else " ".join(texts[j] for j in heads[k])
+                if kind == "item" else head
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
                           f"{over} {heading} {passage.section}".strip(), heading or own_section))
             # what it and its heading say, and a row's head (a nested item's parents are not: test -1, t043)
-            head = " ".join(texts[j] for j in heads[k])
             stems.append(set(analyze(f"{text} {heading} {passage.section} {head}")))
     weights = _idf(set(analyze(question)), stems)
     total = sum(weights.values()) or 1.0
