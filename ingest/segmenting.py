@@ -9,7 +9,10 @@ an extracted sentence and the quote that cites it are the same span. Pure functi
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from ingest.cleaning import (
@@ -225,6 +228,87 @@ def table_heads(units: list[tuple[str, str]]) -> list[list[int]]:
         if opening:
             run.append(k)
     return heads
+
+
+# The figures a table row ends with, as extraction leaves them: cells one space apart ("Piteå 74 000 53 000
+# 145 200"), so that a reader cannot tell "53 000 | 145 200" from "53 000 145 | 200" by the row alone.
+_FIGURE_RUN = re.compile(r"(?<!\S)[-–]?\d{1,3}(?: [-–]?\d{1,3})+$")
+_MAX_GROUPS = 2  # thousands groups of one figure: up to 999 999 999 (a table writes billions as "mdr")
+_MAX_RUN = 24  # cells of one row read apart; a longer run (no table of these documents has one) stays whole
+
+
+def figure_columns(row: str, table: Sequence[str] = ()) -> str:
+    """A table row with its figures told apart by " | ": "Piteå | 74 000 | 53 000 | 145 200". Each
+    figure is a lead of up to three digits and groups of three; of the readings, those whose figures have
+    the most even number of digits (a table's amounts are of one size), and of those the one with as
+    many figures as the rows of its ``table`` are read with ("Kiruna 75 900 91 109 167 009" can only be
+    three, so "Piteå 110 500 132 642 243 142" is too). A row with one figure is left as it is."""
+    run = _FIGURE_RUN.search(row)
+    if run is None:
+        return row
+    readings = _even_readings(run.group())
+    columns = _columns([*table, row])
+    figures = readings[min(readings, key=lambda k: (abs(k - columns), k))]
+    if len(figures) == 1:
+        return row
+    label = row[:run.start()].rstrip(" |")
+    return " | ".join([label, *figures] if label else figures)
+
+
+def _columns(rows: Sequence[str]) -> int:
+    """How many figures a table's rows hold: the count that most of them can be read as most evenly."""
+    runs = [run.group() for row in rows if (run := _FIGURE_RUN.search(row))]
+    votes = Counter(k for run in runs for k in _even_readings(run))
+    return max(votes, key=lambda k: (votes[k], -k))
+
+
+@lru_cache(maxsize=256)
+def _even_readings(run: str) -> dict[int, tuple[str, ...]]:
+    """The readings of a run of digit groups as figures whose lengths in digits differ least, one a count."""
+    tokens = run.split()
+    if len(tokens) > _MAX_RUN:
+        return {1: (run,)}
+    found: dict[int, tuple[int, tuple[str, ...]]] = {}
+
+    def read(at: int, figures: tuple[str, ...], digits: tuple[int, ...]) -> None:
+        if at == len(tokens):
+            spread = max(digits) - min(digits)
+            if len(figures) not in found or spread < found[len(figures)][0]:
+                found[len(figures)] = (spread, figures)
+            return
+        for extra in range(min(_MAX_GROUPS, len(tokens) - at - 1) + 1):
+            part = tokens[at:at + extra + 1]
+            if _is_figure(part):
+                length = sum(c.isdigit() for c in "".join(part))
+                read(at + extra + 1, (*figures, " ".join(part)), (*digits, length))
+
+    read(0, (), ())
+    if not found:  # "Kod 007 12": no reading as amounts
+        return {1: (run,)}
+    least = min(spread for spread, _ in found.values())
+    return {k: figures for k, (spread, figures) in found.items() if spread == least}
+
+
+def _is_figure(part: list[str]) -> bool:
+    """A lead with no leading zero ("009" only ends a figure) and, after it, groups of three digits."""
+    lead = part[0].lstrip("-–")
+    if lead != "0" and lead.startswith("0"):
+        return False
+    return len(part) == 1 or (len(lead) <= 3 and all(len(t) == 3 and t.isdigit() for t in part[1:]))
+
+
+def row_run(text: str, start: int) -> list[str]:
+    """The rows of the table whose row starts at ``start`` in ``text``: the run of row units around it."""
+    spans = segment(text)
+    at = next((i for i, s in enumerate(spans) if s.start == start and s.kind == "row"), None)
+    if at is None:
+        return []
+    lo, hi = at, at
+    while lo > 0 and spans[lo - 1].kind == "row":
+        lo -= 1
+    while hi + 1 < len(spans) and spans[hi + 1].kind == "row":
+        hi += 1
+    return [text[s.start:s.end] for s in spans[lo:hi + 1]]
 
 
 def plain(text: str) -> str:

@@ -10,11 +10,12 @@ import pytest
 from conftest import CORPUS, read_corpus
 
 from assistant.answering.draft import draft_reply, paragraphs
-from assistant.answering.evidence import Unit, _figure, passage_units, select
+from assistant.answering.evidence import Evidence, Unit, _figure, passage_units, select
 from assistant.answering.extractive import ExtractiveBackend
 from assistant.answering.grounding import (
     finalize,
     has_unresolved_markers,
+    has_unsupported_numbers,
     plain,
     related_sources,
     segment,
@@ -25,7 +26,7 @@ from assistant.query import asks_cost, asks_quantity
 from assistant.schemas import AskRequest, Message, Passage
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
-from ingest.segmenting import table_heads
+from ingest.segmenting import figure_columns, row_run, table_heads
 
 REPORT_2011 = "sambruk-verksamhetsberattelse-2011.txt"
 REPORT_2021 = "sambruk-verksamhetsberattelse-2021.txt"
@@ -125,9 +126,9 @@ def test_a_municipalitys_share_is_its_row_of_the_table_the_question_names(assist
     the municipality asked about answers, whichever service's column; a year the documents give no
     figure for is refused, though the same table answers for its own year."""
     answer = ask(assistant, "Hur mycket betalar Boden för E-arkivet 2023?")
-    assert not answer.refused and "Boden 67 700 36 000 110 400" in answer.text, answer.text
+    assert not answer.refused and "Boden | 67 700 | 36 000 | 110 400" in answer.text, answer.text
     answer = ask(assistant, "Vad kostar räddningstjänstens verksamhetssystem för Kalix 2023?")
-    assert not answer.refused and "Kalix 67 500 21 000 81 600" in answer.text, answer.text
+    assert not answer.refused and "Kalix | 67 500 | 21 000 | 81 600" in answer.text, answer.text
     assert ask(assistant, "Hur stor var e-nämndens budget för 2020?").refused
 
 
@@ -984,6 +985,35 @@ def test_a_table_row_stands_under_the_line_naming_its_columns():
         "Flerårsöversikt (Tkr) 2021 2020 2019 2018"]
 
 
+def test_a_rows_figures_are_read_as_its_table_has_them():
+    """The text leaves one space between a row's cells; the row's own digits cannot say where one figure
+    ends, its table's rows can ("Kiruna 75 900 91 109 167 009" is three figures, so Piteå's row is too)."""
+    def read(file: str, row: str) -> str:
+        text = cleaned(file)
+        return figure_columns(row, row_run(text, text.index(row)))
+
+    assert read(MINUTES_2022, "Piteå 110 500 132 642 243 142") == "Piteå | 110 500 | 132 642 | 243 142"
+    assert figure_columns("Piteå 110 500 132 642 243 142") != "Piteå | 110 500 | 132 642 | 243 142"
+    assert read(MINUTES_2022, "Piteå 74 000 53 000 145 200") == "Piteå | 74 000 | 53 000 | 145 200"
+    assert read(MINUTES_2022, "Kiruna 33 500") == "Kiruna 33 500"
+    assert read(REPORT_2011, "Bidrag från VINNOVA 1 015 200 1 644 600 1 651 400 1 120 000") == \
+        "Bidrag från VINNOVA | 1 015 200 | 1 644 600 | 1 651 400 | 1 120 000"
+    assert read(REPORT_2021, "Soliditet (%) 13,6 14,7 21,6 32,9") == "Soliditet (%) 13,6 14,7 21,6 32,9"
+    assert figure_columns("Kod 007 12") == "Kod 007 12"  # no reading as amounts
+
+
+def test_a_row_answered_shows_its_figures_apart_and_quotes_the_text():
+    costs = passage(MINUTES_2022, "Gemensamma tjänster 2023", "Överkalix 37 200 5 000 51 600", "Bilaga")
+    at = costs.text.index("Piteå 74 000 53 000 145 200")
+    row = Unit(0, 0, at, at + 27, "row", 0, 0.9, costs.text[at:at + 27])
+    text = "".join(ExtractiveBackend().stream("", [costs], Evidence("sentences", units=[row], best=1.0),
+                                             language="sv"))
+    assert "Piteå | 74 000 | 53 000 | 145 200 [1]" in text
+    assert finalize(text, [costs])[1][0].quote == "Piteå 74 000 53 000 145 200"
+    assert not has_unsupported_numbers("Piteå betalar 145 200 kr [1].", [costs])
+    assert has_unsupported_numbers("Piteå betalar 53 000 145 kr [1].", [costs])
+
+
 # ---------------------------------------------------------------------------------------- grounding
 
 
@@ -1159,8 +1189,6 @@ def test_refused_draft_forwards_the_question_and_states_no_facts():
 
 
 def test_numbers_an_llm_did_not_read_are_caught(members):
-    from assistant.answering.grounding import has_unsupported_numbers
-
     assert not has_unsupported_numbers("Sambruk har 152 kommuner som medlemmar [1].", members)
     assert has_unsupported_numbers("Sambruk har 731 kommuner som medlemmar [1].", members)
     assert not has_unsupported_numbers("Se källa [2] och [3].", members)  # markers are not figures

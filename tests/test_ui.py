@@ -116,6 +116,19 @@ def test_rows_quoted_as_list_items_become_one_table_headed_by_the_first_row():
         "| Boden | Provisum [1] |\n| Kalix | Bibblix [1] |\n\nSlut.")
 
 
+def test_rows_whose_figures_the_answer_told_apart_are_listed_after_their_lead_in():
+    """The document writes "Piteå 74 000 53 000 145 200", the answer "Piteå | 74 000 | 53 000 | 145 200":
+    the lead-in stays prose, and the document row over it ("Pajala ...") is no table header."""
+    text = ("Enligt Protokoll 2022: Piteå | 74 000 | 53 000 | 145 200 [1] "
+            "Luleå | 149 600 | 97 000 | 230 400 [1]"
+            "\nGrundplattformen 1 208 400 kr för 2023. [1]")
+    cited = {1: ("Piteå 74 000 53 000 145 200", "Gemensamma tjänster 2023\nPajala 40 600 8 000 57 600\n")}
+    assert lay_out_quotes(text, cited) == (
+        "Enligt Protokoll 2022:\n\n- Piteå – 74 000 – 53 000 – 145 200 [1]\n"
+        "- Luleå – 149 600 – 97 000 – 230 400 [1]"
+        "\n\nGrundplattformen 1 208 400 kr för 2023. [1]")
+
+
 def test_quoted_slide_text_is_set_in_quotation_marks():
     slide = "152\n\nkommuner\n\n3 regioner • 5 förbund • 1 myndighet\n\n7,5 miljoner\n\ninvånare"
     flat = "152 kommuner 3 regioner • 5 förbund • 1 myndighet 7,5 miljoner invånare"

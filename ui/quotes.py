@@ -47,6 +47,17 @@ def table_header(before: str, row: str) -> str | None:
     return rows[-1] if rows else row
 
 
+def _row_start(claim: str, quoted: str) -> int:
+    """Where the quoted document row starts in an answer's claim, whether the answer shows it as the
+    document writes it or with its figures told apart ("Piteå 74 000 53 000" as "Piteå | 74 000 | 53 000");
+    -1 when the claim does not hold it."""
+    words = quoted.replace("|", " ").split()
+    if not words:
+        return -1
+    found = re.search(r"(?:\s*\|\s*|\s+)".join(map(re.escape, words)), claim)
+    return found.start() if found else -1
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     width = max(len(header), *(len(row) for row in rows))
 
@@ -135,15 +146,15 @@ def _tabulate(text: str, cited: Mapping[int, tuple[str, str]]) -> str:
             row = _LIST_BULLET.sub("", claim)
             # "Enligt X: Göteborg | EGIL": the lead-in is prose, the quoted row starts where the quote does.
             first_line = _LIST_BULLET.sub("", quote.strip().split("\n")[0]).strip()
-            at = row.find(first_line) if first_line else -1
+            at = _row_start(row, first_line)
             prose += row[:at] if at > 0 else ""
             if prose.strip():
                 flush_rows()
                 out.append(prose.strip())
             prose = ""
             row = row[max(at, 0):].strip()
-            if not rows:
-                header = table_header(before, row)
+            if not rows:  # a row the answer split into cells ("Piteå | 74 000 | 53 000") has no header row
+                header = table_header(before, row) if is_row(first_line) else None
             rows.append((row, marker))
         if prose.strip():
             flush_rows()

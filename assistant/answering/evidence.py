@@ -53,7 +53,7 @@ from assistant.schemas import DocumentMeta, Language, Passage
 from assistant.settings import AnswerSettings
 from ingest.language import detect_language
 from ingest.screening import INSTRUCTION
-from ingest.segmenting import LABEL_LEVEL, plain, table_heads
+from ingest.segmenting import LABEL_LEVEL, figure_columns, plain, row_run, table_heads
 from ingest.sparse import analyze
 
 Shape = Literal["sentences", "list", "refusal"]
@@ -135,6 +135,14 @@ class Evidence:
     best: float = 0.0  # the best unit's cosine (for diagnostics and the refusal)
     reason: str = ""  # why it refused
     chapter: Chapter | None = None  # list shape: the chapter the list is from, when the question names it
+
+
+def shown(unit: Unit, passages: Sequence[Passage]) -> str:
+    """A unit as an answer writes it: a table row with its figures told apart, as its table reads them
+    ("Piteå | 74 000 | 53 000 | 145 200"); the text gives its cells one space apart."""
+    if unit.kind != "row":
+        return unit.text
+    return figure_columns(unit.text, row_run(passages[unit.passage].text, unit.start))
 
 
 def passage_units(passages: list[Passage], question: str = "", lexical_weight: float = 0.0) -> list[Unit]:

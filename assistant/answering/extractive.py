@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from assistant.answering.evidence import Evidence, Item, Unit
+from assistant.answering.evidence import Evidence, Item, Unit, shown
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Mode, Passage
 
@@ -69,9 +69,16 @@ def _format_list(items: list[Item], passages: list[Passage], language: Language)
     intro, conjunction = _INTRO[language]
     sources = list(dict.fromkeys(source_name(passages[p]) for item in items for p in item.passages))
     named = ", ".join(sources[:-1]) + conjunction + sources[-1] if len(sources) > 1 else sources[0]
-    shown = '"{}"' if language == "en" else "{}"
-    lines = [f"- {shown.format(item.label)} " + "".join(f"[{p + 1}]" for p in item.passages) for item in items]
+    quoted = '"{}"' if language == "en" else "{}"
+    lines = [f"- {quoted.format(_label(item, passages))} " + "".join(f"[{p + 1}]" for p in item.passages)
+             for item in items]
     return "\n".join([intro.format(named), *lines])
+
+
+def _label(item: Item, passages: list[Passage]) -> str:
+    """An entry as the answer lists it: a table row (an entry of its own) with its figures told apart."""
+    row = item.units[0] if len(item.units) == 1 and item.units[0].text == item.label else None
+    return shown(row, passages) if row else item.label
 
 
 def _format_sentences(units: list[Unit], passages: list[Passage], language: Language) -> str:
@@ -80,7 +87,7 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
     by_source: dict[str, list[Unit]] = {}
     for unit in units:
         by_source.setdefault(source_name(passages[unit.passage]), []).append(unit)
-    shown = '"{}"' if language == "en" else "{}"
+    quoted = '"{}"' if language == "en" else "{}"
     parts = []
     for source, own in by_source.items():
         ordered = sorted(own, key=lambda u: (passages[u.passage].start + u.start))
@@ -90,7 +97,7 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
             # the answer said so already
             named = unit.label and refers_back(unit.text) and not any(unit.label in s for s in said)
             prefix = f"({unit.label}) " if named else ""
-            said.append(prefix + shown.format(unit.text) + f" [{unit.passage + 1}]")
+            said.append(prefix + quoted.format(shown(unit, passages)) + f" [{unit.passage + 1}]")
         parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
     return "\n".join(parts)
 

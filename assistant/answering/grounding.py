@@ -10,7 +10,7 @@ import re
 
 from assistant.schemas import Citation, Passage
 from ingest.screening import is_instruction
-from ingest.segmenting import Span, plain, segment
+from ingest.segmenting import Span, figure_columns, plain, segment
 from ingest.sparse import analyze
 
 # ------------------------------------------------------------------------------ citation markers
@@ -66,13 +66,20 @@ def _numbers_in(text: str) -> set[str]:
     return {re.sub(r"[ \u00a0.,]", "", n) for n in _NUMBER.findall(text)}
 
 
+def _given_numbers(text: str) -> set[str]:
+    """The numbers a passage states, its table rows' figures told apart too ("53 000 145 200" gives
+    "145 200", as the answer shows the row)."""
+    lines = text.splitlines()
+    return _numbers_in(text) | _numbers_in("\n".join(figure_columns(line, lines) for line in lines))
+
+
 def has_unsupported_numbers(text: str, passages: list[Passage]) -> bool:
     """Whether the answer states a number that none of the given passages contains.
 
     A small LLM writes fluent figures it did not read ("7,5 miljoner" for a turnover); markers alone
     cannot catch that, the passages can. Years and figures are compared digit for digit.
     """
-    given = set().union(*(_numbers_in(p.text) | _numbers_in(p.title) | _numbers_in(p.date or "")
+    given = set().union(*(_given_numbers(p.text) | _numbers_in(p.title) | _numbers_in(p.date or "")
                           for p in passages)) if passages else set()
     stated = _numbers_in(_BRACKET.sub(" ", text))
     return bool(stated - given)
@@ -123,13 +130,14 @@ def best_quote(claim: str, text: str) -> tuple[int, int]:
         stripped = text.strip()
         start = text.find(stripped[:1]) if stripped else 0
         return start, start + len(stripped)
-    said = plain(claim).casefold()
+    said = _as_quoted(claim)
+    quoted = said.split(": ", 1)[-1]  # past "Enligt <dokument>: ", which a table row's claim keeps
     claim_terms = set(analyze(claim))
     terms = [set(analyze(text[s.start:s.end])) for s in spans]
     verbatim = [
         i for i, s in enumerate(spans)
-        if (shown := plain(text[s.start:s.end]).casefold()) and shown in said
-        and (len(shown) >= 40 or len(shown) >= 0.5 * len(said))
+        if (shown := _as_quoted(text[s.start:s.end])) and shown in said
+        and (len(shown) >= 40 or len(shown) >= 0.5 * len(quoted))
     ]
     if verbatim:
         best = max(verbatim, key=lambda i: spans[i].end - spans[i].start)
@@ -144,6 +152,12 @@ def best_quote(claim: str, text: str) -> tuple[int, int]:
         neighbour = max(gains, key=lambda i: gains[i])
         lo, hi = min(best, neighbour), max(best, neighbour)
     return _with_context(spans, lo, hi)
+
+
+def _as_quoted(text: str) -> str:
+    """A span as an answer quotes it, table cells apart or not ("Piteå | 74 000 | 53 000" is the row
+    "Piteå 74 000 53 000")."""
+    return " ".join(plain(text).replace("|", " ").split()).casefold()
 
 
 def _with_context(spans: list[Span], lo: int, hi: int) -> tuple[int, int]:

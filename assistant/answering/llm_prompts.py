@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.answering.evidence import Evidence, Unit, by_passage
+from assistant.answering.evidence import Evidence, Unit, by_passage, shown
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Passage
 
@@ -95,7 +95,7 @@ def build_messages(
     ]
     messages += _short_history(history)
     excerpts = [_format_passage(p + 1, passages[p].title, passages[p].date, passages[p].section,
-                                _excerpt(units))
+                                _excerpt(units, passages))
                 for p, units in by_passage(evidence).items()]
     messages.append({"role": "user", "content": _user_message(excerpts, question, language)})
     return messages
@@ -106,13 +106,13 @@ def refusal_sentence(language: Language) -> str:
     return REFUSAL[language].split(".")[0] + "."
 
 
-def _excerpt(units: Sequence[Unit]) -> str:
+def _excerpt(units: Sequence[Unit], passages: Sequence[Passage]) -> str:
     """Units in document order, "…" where the passage skips text between them."""
     parts = []
     for previous, unit in zip([None, *units], units):
         if previous is not None and unit.index != previous.index + 1:
             parts.append("…")
-        parts.append(unit.text)
+        parts.append(shown(unit, passages))
     return " ".join(parts)
 
 
