@@ -47,8 +47,10 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w-]*")
-# "Hur många X ...": the word a count is asked of (Swedish: it is matched against Swedish stems).
-_COUNTED = re.compile(r"\bhur många\s+([^\W\d_][\w-]*)", re.IGNORECASE)
+# "Hur många X ...", "Hur många av (Sveriges) X ...": the word a count is asked of (Swedish: it is matched
+# against Swedish stems); "av" and a genitive after it only say of which whole.
+_COUNTED = re.compile(r"\bhur många\s+(?:av\s+(?:(?:de|dessa|[\w-]+s)\s+(?:\d+\s+)?(?=[^\W\d_]))?)?"
+                      r"([^\W\d_][\w-]*)", re.IGNORECASE)
 
 
 # Month names, Swedish and English, by number: the calendar, not words of any document

@@ -1068,6 +1068,10 @@ def test_question_grammar_names_counts_and_dates():
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    # "av", a determiner or genitive and a number after it say of which whole; the count is of the noun
+    assert counted("Hur många av deltagarna svarade på enkäten?") == "deltagarna"
+    assert counted("Hur många av Norrbottens 14 kommuner anslöt?") == "kommuner"
+    assert counted("Hur många avtal finns?") == "avtal"
     # the size of a thing: named after a copula, determiners, genitives and adjectives; a share is per cent
     assert counted("Hur stor var den årliga avgiften för en kommun?") == "avgiften"
     assert counted("Hur stor är Norrbottens e-nämnds totala budget?") == "budget"
