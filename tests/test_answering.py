@@ -123,12 +123,15 @@ def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistan
 @pytest.mark.slow
 def test_a_municipalitys_share_is_its_row_of_the_table_the_question_names(assistant):
     """The table of shared services' costs per municipality (a fragment names its columns): the row of
-    the municipality asked about answers, whichever service's column; a year the documents give no
-    figure for is refused, though the same table answers for its own year."""
+    the municipality asked about answers, whichever service's column, without the rows of others; a year
+    the documents give no figure for is refused, though the same table answers for its own year."""
     answer = ask(assistant, "Hur mycket betalar Boden för E-arkivet 2023?")
     assert not answer.refused and "Boden | 67 700 | 36 000 | 110 400" in answer.text, answer.text
     answer = ask(assistant, "Vad kostar räddningstjänstens verksamhetssystem för Kalix 2023?")
     assert not answer.refused and "Kalix | 67 500 | 21 000 | 81 600" in answer.text, answer.text
+    # the row of the municipality asked about, not its neighbours in the table, which answer for others
+    answer = ask(assistant, "Hur mycket betalar Älvsbyn för grundplattformen i Datacenter Norrbotten 2023?")
+    assert "Älvsbyn | 32 300 | 11 000 | 62 400" in answer.text and "Överkalix" not in answer.text, answer.text
     assert ask(assistant, "Hur stor var e-nämndens budget för 2020?").refused
 
 

@@ -308,6 +308,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if steps:
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
+    chosen = _rows_named(chosen, asked)
     chosen += _announced(chosen, units, settings)
     if not (asks_quantity(question) or asks_name(question) or asks_who(question)):  # one thing is asked for
         chosen += _siblings(chosen, units, settings)
@@ -492,6 +493,17 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
         chosen.append(unit)
         length += len(unit.text)
     return chosen
+
+
+def _rows_named(chosen: list[Unit], asked: list[str]) -> list[Unit]:
+    """A table row answers for what its label names: beside a row naming what the question asks about
+    ("Piteå ..."), the rows of the same table naming none of it ("Pajala ...", "Överkalix ...") answer
+    for others."""
+    def names(unit: Unit) -> bool:  # in its own words: every row of the minutes holds "Norrbotten" in its title
+        return any(_mentions(_fold(unit.text), n) for n in asked)
+
+    tables = {(u.passage, u.context) for u in chosen if u.kind == "row" and names(u)}
+    return [u for u in chosen if u.kind != "row" or names(u) or (u.passage, u.context) not in tables]
 
 
 def _compared(held: list[tuple[str, list[Unit]]], passages: list[Passage], weight: float) -> dict[str, Unit]:
