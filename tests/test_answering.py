@@ -121,6 +121,15 @@ def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistan
 
 
 @pytest.mark.slow
+def test_a_list_asked_of_an_entry_is_the_list_nested_under_it(assistant):
+    """The slide lists the common tools; "Samverka – samarbetsplattform" is one of them, with its own
+    items nested under it: a question about Samverka's parts is answered by those, not by its siblings."""
+    answer = ask(assistant, "Vilka verktyg ingår i Samverka enligt informationsträffen 2026?")
+    assert all(part in answer.text for part in ("Fildelning", "Chat", "Enkäter")), answer.text
+    assert "Förvaltningsplaner" not in answer.text and "Forum" not in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_municipalitys_share_is_its_row_of_the_table_the_question_names(assistant):
     """The table of shared services' costs per municipality (a fragment names its columns): the row of
     the municipality asked about answers, whichever service's column, without the rows of others; a year

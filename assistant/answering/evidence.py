@@ -275,6 +275,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         if items:
             listed = heading_list(question, units, passages, settings, max(i.score for i in items))
             items = _across(listed, items, passages, settings, chapter) if listed else items
+            items = _nested_under_named(items, asked, units) or items
         if len(items) >= settings.min_list_entries:
             # A list of sections (services, networks), or of lines inside the chapter the question names,
             # is completed from that chapter; a list of lines elsewhere is what its heading gives ("1.2.2
@@ -686,6 +687,24 @@ def _before(unit: Unit, units: list[Unit]) -> list[Unit]:
     """The units that precede one in its passage, nearest first."""
     own = [u for u in units if u.passage == unit.passage]
     return own[:own.index(unit)][::-1]
+
+
+def _nested_under_named(items: list[Item], asked: list[str], units: list[Unit]) -> list[Item]:
+    """The items nested under the one entry that names what the question asks about ("Vilka funktioner
+    har Samverka?": "Samverka – samarbetsplattform" and its "Fildelning", "Planering", ...): the entry's
+    own list, not the list it stands in. None when no single entry names it or it has none."""
+    named = [i for i in items if len(i.units) == 1 and i.units[0].kind == "item"
+             and any(_mentions(_fold(i.label), n) for n in asked)]
+    if len(named) != 1:
+        return []
+    entry = named[0].units[0]
+    nested = []
+    for after in _after(entry, units):
+        if after.kind == "heading" or (after.kind == "item" and after.level <= entry.level):
+            break
+        if after.kind == "item":
+            nested.append(Item(after.text, after.score, [after], [after.passage]))
+    return nested
 
 
 def _has_children(item: Unit, following: list[Unit]) -> bool:
