@@ -111,6 +111,28 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
     return " ".join([*earlier[-max_turns:], question])
 
 
+# "året därpå", "the year before": a year counted from the one the conversation asked about (the grammar
+# of both languages)
+_RELATIVE_YEAR = re.compile(
+    r"\b(?:år(?:et)?\s+(därpå|efter|därefter|innan|före|dessförinnan)|(följande|föregående)\s+år|"
+    r"the\s+(?:year\s+(after|before)|(following|next|previous|preceding)\s+year)|a\s+year\s+(later|earlier))\b",
+    re.IGNORECASE)
+_LATER = {"därpå", "efter", "därefter", "följande", "after", "following", "next", "later"}
+
+
+def dated(question: str, history: list[Message]) -> str:
+    """A follow-up that counts its year from the conversation's, with that year written out: "Och året
+    innan?" after a question about 2011 asks "Och året innan (2010)?", which retrieval and the year
+    checks read like any question naming its year."""
+    match = _RELATIVE_YEAR.search(question)
+    earlier = [y for m in history if m.role == "user" for y in years_mentioned(m.content)]
+    if not match or not earlier or years_mentioned(question):
+        return question
+    word = next(g for g in match.groups() if g).lower()
+    year = earlier[-1] + (1 if word in _LATER else -1)
+    return f"{question[:match.end()]} ({year}){question[match.end():]}"
+
+
 _WHEN = re.compile(r"\b(när|vilket år|vilket datum|when|what year|which year|what date)\b",
                    re.IGNORECASE)
 

@@ -32,7 +32,7 @@ from assistant.answering.grounding import (
 from assistant.answering.llm import OpenAIBackend
 from assistant.answering.prompts import REFUSAL, is_refusal
 from ingest.language import detect_language
-from assistant.query import asks_list, contextualize, later_questions, wants_latest, years_mentioned
+from assistant.query import asks_list, contextualize, dated, later_questions, wants_latest, years_mentioned
 from assistant.retrieval import retrieve_passages
 from assistant.schemas import Answer, AskRequest, Backend, Filters, Message, Passage, Timings
 from assistant.settings import Settings
@@ -218,6 +218,7 @@ class Assistant:
         """Tokens as the backend produces them, then the final, grounded Answer."""
         started = time.perf_counter()
         request = self.validate(request)
+        request = request.model_copy(update={"question": dated(request.question, request.history)})
         if passages is None:
             passages = self.retrieve(request)
         retrieval_ms = (time.perf_counter() - started) * 1000

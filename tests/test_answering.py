@@ -22,7 +22,7 @@ from assistant.answering.grounding import (
 )
 from assistant.answering.llm_prompts import build_messages
 from assistant.answering.prompts import REFUSAL, is_refusal
-from assistant.query import asks_cost, asks_quantity
+from assistant.query import asks_cost, asks_quantity, dated
 from assistant.schemas import AskRequest, Message, Passage
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
@@ -1080,6 +1080,11 @@ def test_question_grammar_names_counts_and_dates():
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    # a year counted from the conversation's is written out, so that retrieval and the year checks see it
+    earlier = [Message(role="user", content="Vad kostade e-arkivet 2022?")]
+    assert dated("Och året därpå?", earlier) == "Och året därpå (2023)?"
+    assert dated("And the year before?", earlier) == "And the year before (2021)?"
+    assert dated("Och 2020?", earlier) == "Och 2020?" and dated("Och året innan?", []) == "Och året innan?"
     # "av", a determiner or genitive and a number after it say of which whole; the count is of the noun
     assert counted("Hur många av deltagarna svarade på enkäten?") == "deltagarna"
     assert counted("Hur många av Norrbottens 14 kommuner anslöt?") == "kommuner"
