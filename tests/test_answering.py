@@ -121,6 +121,15 @@ def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistan
 
 
 @pytest.mark.slow
+def test_two_whens_answered_by_items_of_one_timeline_bring_the_timeline(assistant):
+    """"När skulle X, och när skulle Y?" asks two things: the pre-study's timeline holds both as items,
+    and its other items put them in order (the agreement's quarter among them)."""
+    answer = ask(assistant, "Enligt tidsplanen för en gemensam e-learningplattform, när skulle "
+                            "upphandlingsprojektet starta och när skulle avtalen vara klara?")
+    assert "Utvärdering och avtal: under kvartal 1 2023" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_list_asked_of_an_entry_is_the_list_nested_under_it(assistant):
     """The slide lists the common tools; "Samverka – samarbetsplattform" is one of them, with its own
     items nested under it: a question about Samverka's parts is answered by those, not by its siblings."""

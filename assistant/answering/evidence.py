@@ -311,7 +311,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
     chosen = _rows_named(chosen, asked)
     chosen += _announced(chosen, units, settings)
-    if not (asks_quantity(question) or asks_name(question) or asks_who(question)):  # one thing is asked for
+    # one thing is asked for, unless the question asks a second ("när skulle X, och när skulle Y?": two
+    # items of the plan's timeline, which the rest of it puts in order)
+    if not ((asks_quantity(question) and not later) or asks_name(question) or asks_who(question)):
         chosen += _siblings(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
