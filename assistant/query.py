@@ -194,6 +194,16 @@ def counted(question: str) -> str | None:
     return match.group(1) if match else None
 
 
+# "Vad kostar X per elev och år?", "... per inhabitant and year": what a figure asked for is counted per
+_PER = re.compile(r"\bper\s+([^\W\d_]+)(?:\s+(?:och|and)\s+([^\W\d_]+))?", re.IGNORECASE)
+
+
+def rates(question: str) -> list[str]:
+    """The words a figure asked for is counted per: "elev" and "år" in "Vad kostar Egil per elev och år?"
+    (a total of all members' fees is no fee per inhabitant)."""
+    return [word for match in _PER.finditer(question) for word in match.groups() if word]
+
+
 # "How many e-book loans were made ...", "How large was the one-off membership contribution ...": the
 # English noun phrase after the interrogative (a copula and determiners skipped), up to the first auxiliary,
 # preposition or determiner; a pronoun ("How much did it ...", "How much of that ...") or a share ("how large

@@ -22,7 +22,7 @@ from assistant.answering.grounding import (
 )
 from assistant.answering.llm_prompts import build_messages
 from assistant.answering.prompts import REFUSAL, is_refusal
-from assistant.query import asks_cost, asks_quantity, dated
+from assistant.query import asks_cost, asks_quantity, dated, rates
 from assistant.schemas import AskRequest, Message, Passage
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
@@ -127,6 +127,15 @@ def test_two_whens_answered_by_items_of_one_timeline_bring_the_timeline(assistan
     answer = ask(assistant, "Enligt tidsplanen för en gemensam e-learningplattform, när skulle "
                             "upphandlingsprojektet starta och när skulle avtalen vara klara?")
     assert "Utvärdering och avtal: under kvartal 1 2023" in answer.text, answer.text
+
+
+@pytest.mark.slow
+def test_a_figure_asked_per_something_must_be_counted_per_it(assistant):
+    """The reports give the members' fees in total, never per inhabitant: refused; the minutes give the
+    e-office amount per municipality ("76 100 kr/kommun"): answered."""
+    assert ask(assistant, "Vad kostade medlemskapet i Sambruk per invånare år 2021?").refused
+    answer = ask(assistant, "Vad blev e-Kontorbeloppet per kommun för 2022?")
+    assert not answer.refused and "76 100" in answer.text, answer.text
 
 
 @pytest.mark.slow
@@ -1094,6 +1103,9 @@ def test_question_grammar_names_counts_and_dates():
     assert dated("Och året därpå?", earlier) == "Och året därpå (2023)?"
     assert dated("And the year before?", earlier) == "And the year before (2021)?"
     assert dated("Och 2020?", earlier) == "Och 2020?" and dated("Och året innan?", []) == "Och året innan?"
+    # what a figure is counted per
+    assert rates("Vad kostar Egil per elev och år?") == ["elev", "år"]
+    assert rates("What does it cost per inhabitant?") == ["inhabitant"] and rates("Vad kostar Egil?") == []
     # "av", a determiner or genitive and a number after it say of which whole; the count is of the noun
     assert counted("Hur många av deltagarna svarade på enkäten?") == "deltagarna"
     assert counted("Hur många av Norrbottens 14 kommuner anslöt?") == "kommuner"

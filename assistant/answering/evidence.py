@@ -46,6 +46,7 @@ from assistant.query import (
     days_mentioned,
     listed_noun,
     names_in,
+    rates,
     wants_latest,
     years_mentioned,
 )
@@ -248,14 +249,16 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     asked = names_in(question)
     names, noun = asked + days_mentioned(question), counted(question)
     years = [str(y) for y in years_mentioned(question)]
+    per = rates(question) if language == "sv" else []  # English meets "invånare" only through the model
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
             figure(u) and reach(u) >= best - settings.figure_margin
             and all(_holds(u, n, passages, around=True) for n in names)
             and (not years or any(_holds(u, y, passages, around=True) for y in years))
+            and all(_holds(u, r, passages, around=True) for r in per)
             and (noun is None or _counts(u, noun, passages)) for u in content):
-        about = [*names, *([noun] if noun else [])]
+        about = [*names, *([noun] if noun else []), *per]
         return Evidence("refusal", best=best, reason=f"no figure close to the question is about {about}")
     # "How many e-book loans ...?" is not answered by "för barn mellan 6 - 12 år": the figure must count
     # what the question counts, which an English question names in another language than the text
