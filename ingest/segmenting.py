@@ -297,18 +297,23 @@ def _is_figure(part: list[str]) -> bool:
     return len(part) == 1 or (len(lead) <= 3 and all(len(t) == 3 and t.isdigit() for t in part[1:]))
 
 
-def row_run(text: str, start: int) -> list[str]:
+def row_run(text: str, start: int) -> tuple[str, ...]:
     """The rows of the table whose row starts at ``start`` in ``text``: the run of row units around it."""
-    spans = segment(text)
-    at = next((i for i, s in enumerate(spans) if s.start == start and s.kind == "row"), None)
-    if at is None:
-        return []
-    lo, hi = at, at
-    while lo > 0 and spans[lo - 1].kind == "row":
-        lo -= 1
-    while hi + 1 < len(spans) and spans[hi + 1].kind == "row":
-        hi += 1
-    return [text[s.start:s.end] for s in spans[lo:hi + 1]]
+    return _row_runs(text).get(start, ())
+
+
+@lru_cache(maxsize=32)  # an answer shows several rows of one passage: it is cut once
+def _row_runs(text: str) -> dict[int, tuple[str, ...]]:
+    runs: dict[int, tuple[str, ...]] = {}
+    run: list[Span] = []
+    for span in [*segment(text), None]:
+        if span is not None and span.kind == "row":
+            run.append(span)
+            continue
+        rows = tuple(text[r.start:r.end] for r in run)
+        runs.update((r.start, rows) for r in run)
+        run = []
+    return runs
 
 
 def plain(text: str) -> str:
