@@ -10,7 +10,7 @@ import re
 
 from assistant.schemas import Citation, Passage
 from ingest.screening import is_instruction
-from ingest.segmenting import Span, figure_columns, plain, segment
+from ingest.segmenting import Span, figure_columns, plain, row_run, segment
 from ingest.sparse import analyze
 
 # ------------------------------------------------------------------------------ citation markers
@@ -69,8 +69,9 @@ def _numbers_in(text: str) -> set[str]:
 def _given_numbers(text: str) -> set[str]:
     """The numbers a passage states, its table rows' figures told apart too ("53 000 145 200" gives
     "145 200", as the answer shows the row)."""
-    lines = text.splitlines()
-    return _numbers_in(text) | _numbers_in("\n".join(figure_columns(line, lines) for line in lines))
+    rows = [figure_columns(text[span.start:span.end], row_run(text, span.start))
+            for span in segment(text) if span.kind == "row"]
+    return _numbers_in(text) | _numbers_in("\n".join(rows))
 
 
 def has_unsupported_numbers(text: str, passages: list[Passage]) -> bool:
