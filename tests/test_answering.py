@@ -808,6 +808,30 @@ def test_a_sentence_that_refers_back_to_a_chosen_one_follows_it():
     assert _referred([units[0]], units, tight) == []  # no room
 
 
+def test_a_sentence_of_a_few_words_is_shown_with_its_heading():
+    """The plan's networks each end "Drivs av <kommun>.": quoted alone, two such sentences say nothing of
+    which networks, and as the same words they would be taken for one."""
+    from assistant.answering.evidence import _repeats
+
+    plan = passage(PLAN_2026, "Digital signering - nätverk", "Nätverk dataanalys", "Aktiva nätverk")
+    units = []
+    for heading, sentence in (("Digital signering - nätverk", "Drivs av Alingsås."),
+                              ("Nätverk samarbetsverktyg", "Drivs av Alingsås.")):
+        at = plan.text.index(sentence, plan.text.index(heading))
+        units.append(Unit(0, len(units), at, at + len(sentence), "sentence", 0, 0.9, sentence, label=heading))
+    assert not _repeats(units[1], units[0], [plan])
+    evidence = Evidence("sentences", units=units, best=0.9)
+    text = "".join(ExtractiveBackend().stream("", [plan], evidence, language="sv"))
+    assert "(Digital signering - nätverk) Drivs av Alingsås." in text, text
+    assert "(Nätverk samarbetsverktyg) Drivs av Alingsås." in text, text
+
+
+@pytest.mark.slow
+def test_which_sections_a_short_sentence_answers_for_are_named(assistant):
+    answer = ask(assistant, "Vilka nätverk inom Sambruk leds av Alingsås kommun?")
+    assert "signering" in answer.text and "samarbetsverktyg" in answer.text, answer.text
+
+
 @pytest.mark.slow
 def test_a_heading_the_question_names_lists_what_stands_under_it(assistant):
     # "Agenda" scores as its slide's chunk, below a heading of the minutes; the question names it.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from assistant.answering.evidence import Evidence, Item, Unit, shown
+from assistant.answering.evidence import Evidence, Item, Unit, bare, shown
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Mode, Passage
 
@@ -95,7 +95,7 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
         for unit in ordered:
             # "Detta är idag det nätverk ...": the heading it stands under says what "detta" is, unless
             # the answer said so already
-            named = unit.label and refers_back(unit.text) and not any(unit.label in s for s in said)
+            named = unit.label and (refers_back(unit.text) or bare(unit)) and not any(unit.label in s for s in said)
             prefix = f"({unit.label}) " if named else ""
             said.append(prefix + quoted.format(shown(unit, passages)) + f" [{unit.passage + 1}]")
         parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
