@@ -111,13 +111,18 @@ def contextualize(question: str, history: list[Message], max_turns: int = 2, *, 
     return " ".join([*earlier[-max_turns:], question])
 
 
-# "året därpå", "the year before": a year counted from the one the conversation asked about (the grammar
-# of both languages)
+# "året därpå", "the year before", "tio år tidigare": a year counted from the one the conversation asked
+# about (the grammar of both languages; numbers to ten in words)
+_COUNT_WORDS = {w: n for words in ("ett två tre fyra fem sex sju åtta nio tio",
+                                   "one two three four five six seven eight nine ten")
+                for n, w in enumerate(words.split(), 1)}
 _RELATIVE_YEAR = re.compile(
     r"\b(?:år(?:et)?\s+(därpå|efter|därefter|innan|före|dessförinnan)|(följande|föregående)\s+år|"
-    r"the\s+(?:year\s+(after|before)|(following|next|previous|preceding)\s+year)|a\s+year\s+(later|earlier))\b",
+    r"the\s+(?:year\s+(after|before)|(following|next|previous|preceding)\s+year)|a\s+year\s+(later|earlier)|"
+    rf"(\d{{1,2}}|{'|'.join(_COUNT_WORDS)})\s+(?:år|years?)\s+"
+    r"(tidigare|senare|innan|efter|före|earlier|later|before|after))\b",
     re.IGNORECASE)
-_LATER = {"därpå", "efter", "därefter", "följande", "after", "following", "next", "later"}
+_LATER = {"därpå", "efter", "därefter", "följande", "after", "following", "next", "later", "senare"}
 
 
 def dated(question: str, history: list[Message]) -> str:
@@ -128,8 +133,10 @@ def dated(question: str, history: list[Message]) -> str:
     earlier = [y for m in history if m.role == "user" for y in years_mentioned(m.content)]
     if not match or not earlier or years_mentioned(question):
         return question
-    word = next(g for g in match.groups() if g).lower()
-    year = earlier[-1] + (1 if word in _LATER else -1)
+    *said, count, direction = match.groups()
+    word = (direction or next(g for g in said if g)).lower()
+    years = int(count) if count and count.isdigit() else _COUNT_WORDS.get((count or "ett").lower(), 1)
+    year = earlier[-1] + (years if word in _LATER else -years)
     return f"{question[:match.end()]} ({year}){question[match.end():]}"
 
 

@@ -1126,6 +1126,9 @@ def test_question_grammar_names_counts_and_dates():
     earlier = [Message(role="user", content="Vad kostade e-arkivet 2022?")]
     assert dated("Och året därpå?", earlier) == "Och året därpå (2023)?"
     assert dated("And the year before?", earlier) == "And the year before (2021)?"
+    assert dated("Vem hade rollen tio år tidigare?", earlier) == "Vem hade rollen tio år tidigare (2012)?"
+    assert dated("And three years later?", earlier) == "And three years later (2025)?"
+    assert dated("Och 5 år före?", earlier) == "Och 5 år före (2017)?"
     assert dated("Och 2020?", earlier) == "Och 2020?" and dated("Och året innan?", []) == "Och året innan?"
     # what a figure is counted per
     assert rates("Vad kostar Egil per elev och år?") == ["elev", "år"]
