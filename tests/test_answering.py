@@ -808,6 +808,27 @@ def test_a_sentence_that_refers_back_to_a_chosen_one_follows_it():
     assert _referred([units[0]], units, tight) == []  # no room
 
 
+def test_a_name_the_passages_hold_only_as_part_of_a_compound_is_asked_as_its_parts():
+    """ "Norrbottenskommunerna": the minutes write "Norrbottens e-nämnd" and "kommuner", never the compound,
+    which as a name no unit mentions would refuse the question; a name they do not hold stays."""
+    from assistant.answering.evidence import _compounds_parted
+
+    costs = passage(MINUTES_2022, "Kalkylen nedan bygger", "4.8", "4.7 Kostnadskalkyl")
+    assert _compounds_parted("Hur delas kostnaden mellan Norrbottenskommunerna?", [costs]) \
+        == "Hur delas kostnaden mellan Norrbottens kommunerna?"
+    for kept in ("Vad betalar Skellefteåkommunerna?", "Hur delas kostnaden i Norrbotten?"):
+        assert _compounds_parted(kept, [costs]) == kept
+
+
+@pytest.mark.slow
+def test_a_question_naming_a_compound_of_a_name_is_answered(assistant):
+    answer = ask(assistant, "Enligt vilken modell delas e-learningplattformens kostnad mellan "
+                            "Norrbottenskommunerna?")
+    assert not answer.refused and "50/50" in answer.text, answer.text
+    # the slide and the report say it in the same words, one with a line's hyphen left: quoted once
+    assert answer.text.count("50/50") == 1, answer.text
+
+
 def test_a_sentence_of_a_few_words_is_shown_with_its_heading():
     """The plan's networks each end "Drivs av <kommun>.": quoted alone, two such sentences say nothing of
     which networks, and as the same words they would be taken for one."""

@@ -209,6 +209,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     ``likeness`` gives a phrase's cosines to short texts, where the caller can embed them: what an English
     question counts meets the Swedish words around a figure only through the model."""
     language = language or detect_language(question)
+    question = _compounds_parted(question, passages)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
@@ -337,6 +338,22 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return Evidence("refusal", best=best, reason=f"the evidence counts the {asked_for} and names none")
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def _compounds_parted(question: str, passages: list[Passage]) -> str:
+    """A name the passages hold only as a part of the question's compound ("Norrbottenskommunerna": the
+    passages write "Norrbottens kommuner") is asked as its parts: the name, then the word it qualifies."""
+    said = " " + _fold(" ".join(f"{p.title} {p.text}" for p in passages))
+    for name in names_in(question):
+        if _mentions(said, name):
+            continue
+        for cut in range(len(name) - 4, 3, -1):
+            head, rest = name[:cut], name[cut:]
+            if rest[0].islower() and re.search(rf"\b{re.escape(_fold(head))}\b", said) \
+                    and " " + _fold(rest)[:max(4, len(rest) - 3)] in said:
+                question = question.replace(name, f"{head} {rest}")
+                break
+    return question
 
 
 def _titles(unit: Unit, passages: list[Passage]) -> bool:
@@ -1223,6 +1240,10 @@ def _mentions(folded_text: str, name: str) -> bool:
     return folded[:max(4, len(folded) - 2)] in folded_text.replace("-", " ")
 
 
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[^\W_]+", _fold(text))) + " "
+
+
 def bare(unit: Unit) -> bool:
     """A sentence of a few words ("Drivs av Alingsås.") says what it is about only with the heading it
     stands under: it is shown with it, and the same words under another heading say something else. One
@@ -1231,10 +1252,13 @@ def bare(unit: Unit) -> bool:
 
 
 def _repeats(unit: Unit, other: Unit, passages: list[Passage]) -> bool:
+    """The same words, however spaced and hyphenated ("50/50-modell", "50/50- modell" where a line was
+    broken), or nearly the same meaning."""
     if bare(unit) and bare(other) and unit.label != other.label:
         return False
     a, b = passages[unit.passage].unit_vectors, passages[other.passage].unit_vectors
-    if unit.text in other.text or other.text in unit.text:
+    one, two = _words(unit.text), _words(other.text)
+    if one in two or two in one:
         return True
     return bool(a is not None and b is not None and float(np.dot(a[unit.index], b[other.index])) > 0.95)
 
