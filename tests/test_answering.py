@@ -829,6 +829,15 @@ def test_a_question_naming_a_compound_of_a_name_is_answered(assistant):
     assert answer.text.count("50/50") == 1, answer.text
 
 
+@pytest.mark.slow
+def test_the_name_that_follows_a_lead_naming_no_one_is_given_room(assistant):
+    """"Luleå kommun har under våren 2022 upphandlat ett 'större' LMS ..." restates the question; the next
+    sentence, "Vinnande anbud blev PALMS från Intermezzon.", names it, and goes before the other units
+    of the answer that name no one."""
+    answer = ask(assistant, "Which larger LMS did Luleå procure in spring 2022?")
+    assert "PALMS" in answer.text and "Intermezzon" in answer.text, answer.text
+
+
 def test_a_sentence_of_a_few_words_is_shown_with_its_heading():
     """The plan's networks each end "Drivs av <kommun>.": quoted alone, two such sentences say nothing of
     which networks, and as the same words they would be taken for one."""
@@ -1143,6 +1152,9 @@ def test_question_grammar_names_counts_and_dates():
     # An English date names no one: the minutes write "2021-12-16", and the year is what must be held
     assert names_in("What did Kiruna decide on 16 December 2021?") == ["Kiruna"]
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
+    # an acronym ending in S is one thing, a plural noun several
+    assert not asks_list("Which larger LMS did Luleå buy?")
+    assert asks_list("Which larger systems did Luleå buy?")
     # a year counted from the conversation's is written out, so that retrieval and the year checks see it
     earlier = [Message(role="user", content="Vad kostade e-arkivet 2022?")]
     assert dated("Och året därpå?", earlier) == "Och året därpå (2023)?"
