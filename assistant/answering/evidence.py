@@ -746,8 +746,8 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     passage, when the answer has room for it: a short lead, the lead of a "which / who" answer that names
     no one the question did not (it restates the question; the name tends to follow: the first sentence
     of its section that names someone, "... Syftet är ... Drivs av Alingsås."), or the lead of a "how"
-    answer (a way of doing something is told in sentences that follow each other: dev +0.01, answer_chars_p50 +15;
-    a leading list item, a step, by the next item of its list: dev +0.01)."""
+    answer (a way of doing something is told in sentences that follow each other: dev +0.01,
+    answer_chars_p50 +15; a leading list item, a step, by the next item of its list: dev +0.01)."""
     if not chosen:
         return chosen
     lead = chosen[0]
