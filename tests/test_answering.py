@@ -374,10 +374,12 @@ def test_a_cost_is_a_sum_of_money_or_a_row_of_amounts():
     assert not cost(a_unit("Vid ingången av 2026 är 39 kommuner anslutna till tjänsten."))
     # "Vad kostar ...?" and "What does ... cost?" ask for the sum as "hur mycket kostar" does; a question
     # about a decision on a cost does not
-    for question in ("Vad kostade systemet för kommunerna?", "What would the platform cost per year?"):
+    for question in ("Vad kostade systemet för kommunerna?", "What would the platform cost per year?",
+                     "Vad skulle plattformen kosta per år?"):
         asked = _figure(question)
         assert asks_cost(question) and not asked(a_unit("Vid ingången av 2026 är 39 kommuner anslutna."))
     assert not asks_quantity("What did the board decide about the cost?")
+    assert not asks_quantity("Vad sa styrelsen om kostnaden?")
 
 
 def test_a_question_for_a_date_wants_a_day_of_a_month():
