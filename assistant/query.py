@@ -27,7 +27,8 @@ _QUANTITY = re.compile(
     r"how large|how big|how long|number of|what year|which year|what date|which date)\b|"
     # "Vad kostar X?", "Vad skulle X kosta?", "What does X cost?": a sum of money is asked for, as by
     # "hur mycket kostar"
-    r"\bvad\s+(?:(?:skulle|ska|kommer|har|hade|kan|bör)\s+(?:\S+\s+){1,5}?)?kosta\w*|\bwhat\s+(?:does|did|do|will|would)\s+(?:\S+\s+){1,5}?(?<!the )(?<!a )cost\b|"
+    r"\bvad\s+(?:(?:skulle|ska|kommer|har|hade|kan|bör)\s+(?:\S+\s+){1,5}?)?kosta\w*|"
+    r"\bwhat\s+(?:does|did|do|will|would)\s+(?:\S+\s+){1,5}?(?<!the )(?<!a )cost\b|"
     # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?"); in
     # "what did he say when the plan was presented" it only says which occasion.
     r"(?:^|[,;]\s*|\b(?:and|och|by|since|sedan|until|till)\s+)(?:när|when)\b", re.IGNORECASE,
