@@ -690,6 +690,9 @@ def test_a_way_of_doing_that_a_named_heading_lists_is_its_steps_in_order(assista
     steps = [answer.text.find(f"- {step}") for step in ("Idé eller befintlig lösning", "Samverka fram",
                                                          "Sondera, skaka hand, besluta och kör!")]
     assert -1 not in steps and steps == sorted(steps), answer.text
+    # a step is told with the points nested under it: what an offer is worked out from
+    offer = next(line for line in answer.text.splitlines() if "Samverka fram" in line)
+    assert "Kravbild" in offer and "Lagrum och efterlevnad" in offer, answer.text
 
 
 @pytest.mark.slow

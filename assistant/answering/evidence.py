@@ -312,6 +312,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     # named heading without the margin: dev -0.01).
     steps = asks_how(question) and heading_list(question, units, passages, settings, best, named_only=True)
     if steps:
+        steps = [_with_points(step, units) for step in steps]
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
     chosen = _rows_named(chosen, asked)
@@ -1033,6 +1034,18 @@ def _each_once_newest_first(entries: list[Item], passages: list[Passage],
 def _is_line(entry: Item) -> bool:
     """A list item or table row, not a section named by its heading."""
     return not entry.units or entry.units[0].kind in ("item", "row")
+
+
+def _with_points(step: Item, units: list[Unit]) -> Item:
+    """A step with the points nested under it ("Samverka fram erbjudande, t.ex." / "Kravbild?",
+    "Intressenter?", ...): they say what the step is made of."""
+    unit = step.units[0]
+    if unit.kind != "item":
+        return step
+    points = list(takewhile(lambda u: u.kind == "item" and u.level > unit.level, _after(unit, units)))
+    if not points:
+        return step
+    return replace(step, label=" ".join([step.label, *(p.text for p in points)]), units=[unit, *points])
 
 
 def _entries(own: list[Unit], label: str, settings: AnswerSettings, *, exclaimed: bool = False) -> list[Item]:
