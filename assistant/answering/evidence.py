@@ -765,17 +765,8 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
             or (following[0] if following and following[0].kind == "sentence" else None)
     if after is None or after in chosen:
         return chosen
-    kept = list(chosen)
-    # the name that follows goes before the units of other passages that name no one (a "which / who"
-    # answer without it answers nothing; the lead's own passage says more of what it speaks of: read
-    # probes +2, dev and test unmoved; displacing the lead's passage's units too: read +3, blind 12-02c -1)
-    while unnamed and len(kept) > 1 and sum(len(u.text) for u in kept) + len(after.text) > settings.max_chars:
-        rest = [u for u in kept[1:] if not _names_anyone(u, question) and u.passage != lead.passage]
-        if not rest:
-            break
-        kept.remove(rest[-1])
-    fits = sum(len(u.text) for u in kept) + len(after.text) <= settings.max_chars
-    return [*kept, after] if fits else chosen
+    fits = sum(len(u.text) for u in chosen) + len(after.text) <= settings.max_chars
+    return [*chosen, after] if fits else chosen
 
 
 def _decided(chosen: list[Unit], units: list[Unit], passages: list[Passage],
