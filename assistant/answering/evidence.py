@@ -322,7 +322,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     if not ((asks_quantity(question) and not later) or asks_name(question) or asks_who(question)):
         chosen += _siblings(chosen, units, settings)
     chosen += _item_rest(chosen, units, passages, settings)
-    chosen = _continued(question, chosen, units, settings)
+    chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
     if not asks_quantity(question):
         chosen += _decided(chosen, units, passages, settings)
@@ -743,18 +743,18 @@ def _has_children(item: Unit, following: list[Unit]) -> bool:
 
 
 def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
-    """The chosen units with the sentence after a leading one that cannot be all of the answer, in its
-    passage, when the answer has room for it: a short lead, the lead of a "which / who" answer that names
-    no one the question did not (it restates the question; the name tends to follow: the first sentence
-    of its section that names someone, "... Syftet är ... Drivs av Alingsås."), or the lead of a "how"
-    answer (a way of doing something is told in sentences that follow each other: dev +0.01,
-    answer_chars_p50 +15; a leading list item, a step, by the next item of its list: dev +0.01)."""
+    """The sentence after a leading one that cannot be all of the answer, in its passage, when the answer
+    has room for it: a short lead, the lead of a "which / who" answer that names no one the question did
+    not (it restates the question; the name tends to follow: the first sentence of its section that names
+    someone, "... Syftet är ... Drivs av Alingsås."), or the lead of a "how" answer (a way
+    of doing something is told in sentences that follow each other: dev +0.01, answer_chars_p50 +15;
+    a leading list item, a step, by the next item of its list: dev +0.01)."""
     if not chosen:
-        return chosen
+        return []
     lead = chosen[0]
     unnamed = asks_name(question) and not _names_anyone(lead, question)
     if len(lead.text) >= settings.lead_context_chars and not unnamed and not asks_how(question):
-        return chosen
+        return []
     following = _after(lead, units)
     if lead.kind == "item" and asks_how(question):  # a step goes on with the next step of its list
         steps = [u for u in following if not (u.kind == "item" and u.level > lead.level)]
@@ -763,10 +763,10 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
         section = takewhile(lambda u: u.kind != "heading", following) if unnamed else ()
         after = next((u for u in section if _names_anyone(u, question)), None) \
             or (following[0] if following and following[0].kind == "sentence" else None)
-    if after is None or after in chosen:
-        return chosen
-    fits = sum(len(u.text) for u in chosen) + len(after.text) <= settings.max_chars
-    return [*chosen, after] if fits else chosen
+    length = sum(len(u.text) for u in chosen)
+    if after is not None and after not in chosen and length + len(after.text) <= settings.max_chars:
+        return [after]
+    return []
 
 
 def _decided(chosen: list[Unit], units: list[Unit], passages: list[Passage],

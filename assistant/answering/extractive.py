@@ -95,7 +95,8 @@ def _format_sentences(units: list[Unit], passages: list[Passage], language: Lang
         for unit in ordered:
             # "Detta är idag det nätverk ...": the heading it stands under says what "detta" is, unless
             # the answer said so already
-            named = unit.label and (refers_back(unit.text) or bare(unit)) and not any(unit.label in s for s in said)
+            needs = refers_back(unit.text) or bare(unit)
+            named = unit.label and needs and not any(unit.label in s for s in said)
             prefix = f"({unit.label}) " if named else ""
             said.append(prefix + quoted.format(shown(unit, passages)) + f" [{unit.passage + 1}]")
         parts.append(f"{_INTRO[language][0].format(source)} {' '.join(said)}")
