@@ -138,7 +138,7 @@ def dated(question: str, history: list[Message]) -> str:
         return question
     *said, count, direction = match.groups()
     word = (direction or next(g for g in said if g)).lower()
-    years = int(count) if count and count.isdigit() else _COUNT_WORDS.get((count or "ett").lower(), 1)
+    years = 1 if count is None else int(count) if count.isdigit() else _COUNT_WORDS[count.lower()]
     year = earlier[-1] + (years if word in _LATER else -years)
     return f"{question[:match.end()]} ({year}){question[match.end():]}"
 

@@ -344,8 +344,11 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
 def _compounds_parted(question: str, passages: list[Passage]) -> str:
     """A name the passages hold only as a part of the question's compound ("Norrbottenskommunerna": the
     passages write "Norrbottens kommuner") is asked as its parts: the name, then the word it qualifies."""
+    names = names_in(question)
+    if not names:  # most questions: no passage text to fold
+        return question
     said = " " + _fold(" ".join(f"{p.title} {p.text}" for p in passages))
-    for name in names_in(question):
+    for name in names:
         if _mentions(said, name):
             continue
         for cut in range(len(name) - 4, 3, -1):
