@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,16 +176,29 @@ def texts_to_embed(inputs: list[TitledText],
     return texts, owners
 
 
+# A sentence that points back to the one before it: it opens with a pronoun ("Det är en 50/50-modell
+# som ...") or names its subject with a demonstrative ("För iOS kommer denna funktionalitet ..."): the
+# grammar of reference, in both languages, not words of any document.
+_REFERS_BACK = re.compile(r"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:detta|denna|dessa|this|these)\b",
+                          re.IGNORECASE)
+
+
 def unit_inputs(item: TitledText, record: ChunkRecord) -> list[TitledText]:
     """What each unit of a chunk is embedded as: its text under the chunk's title and, for a nested list
     item, the items it is nested in ("• Gemensam E-arkiv" / "o I drift sedan 2019": the point says
-    what is in operation only under its parent); for a table row, the line naming its columns."""
+    what is in operation only under its parent); for a table row, the line naming its columns; for a
+    sentence that points back (``_REFERS_BACK``), the sentence before it in its paragraph ("Kalkylen
+    bygger på antagandet att kostnaderna fördelas ..." / "Det är en 50/50-modell ...": what is split is
+    said only before). Those sentences met the questions asking them only through their neighbour (read
+    probes: the cost split asked by two writers; blind probe 12-02c +1; dev -1, crowded out)."""
     out, parents = [], []
     texts = [_unit_text(record, start, end) or record.text for start, end, _, _ in record.units]
     heads = table_heads([(kind, text) for (_, _, kind, _), text in zip(record.units, texts, strict=True)])
-    for (_, _, kind, level), text, head in zip(record.units, texts, heads, strict=True):
+    for k, ((_, _, kind, level), text, head) in enumerate(zip(record.units, texts, heads, strict=True)):
         title = item.title
-        if kind == "item":  # a label between the two ("STATUS:") does not end the parent's list
+        if kind == "sentence" and _REFERS_BACK.match(text) and _follows_sentence(record, k):
+            title = " > ".join([item.title, texts[k - 1]])
+        elif kind == "item":  # a label between the two ("STATUS:") does not end the parent's list
             parents = [*parents[:level], text]
             title = " > ".join([item.title, *parents[:-1]])
         elif kind == "heading":
@@ -219,6 +233,13 @@ def discount_repeats(records: list[ChunkRecord], inputs: list[TitledText],
             seen[key] = seen.get(key, 0) + 1
         out.append(matrix.astype(np.float32).tolist())
     return out
+
+
+def _follows_sentence(record: ChunkRecord, k: int) -> bool:
+    """The chunk's unit ``k`` comes after a sentence of its own paragraph (no line break between)."""
+    if k == 0 or record.units[k - 1][2] != "sentence":
+        return False
+    return "\n" not in record.text[record.units[k - 1][1] - record.start:record.units[k][0] - record.start]
 
 
 def _unit_text(record: ChunkRecord, start: int, end: int) -> str:

@@ -37,8 +37,9 @@ Kind = Literal["heading", "sentence", "item", "row", "fragment"]
 # is joined across blank lines ("alternativet Datacenter" / "Norrbotten ingå ..."). 9: a nested list item is
 # embedded under the items it stands under (ingest.pipeline.unit_inputs). 10: a slide's number, which closes
 # its chunk, is no unit ("2" was a heading, "Föreningen Sambruk" / "1" a fragment). 11: a table row is
-# embedded under the line that names its columns (``table_heads``).
-VERSION = 11
+# embedded under the line that names its columns (``table_heads``). 12: a sentence that points back is
+# embedded under the sentence before it (ingest.pipeline.unit_inputs).
+VERSION = 12
 
 
 @dataclass(frozen=True)

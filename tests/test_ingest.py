@@ -439,6 +439,32 @@ def test_a_nested_item_is_embedded_under_the_items_it_stands_under():
     assert got[2].text == "I drift sedan 2019"
 
 
+def test_a_sentence_that_points_back_is_embedded_under_the_one_before_it():
+    """In the real minutes "Det är en 50/50-modell ..." says what is split only after "Kalkylen ... bygger på
+    antagandet att kostnaderna fördelas ...": it is embedded under that sentence; a sentence that points
+    at nothing keeps its chunk's title, and one after a line break does not reach across it."""
+    from ingest.catalog import document_meta, load_catalog
+    from ingest.loading import load_file
+    from ingest.pipeline import discover, fingerprint, prepare, unit_inputs
+
+    settings = make_settings(Path("/nonexistent"))
+    catalog = load_catalog(settings.catalog_file)
+    rel = next(r for r in discover(settings.corpus_dir, settings.catalog_file) if "protokoll" in r)
+    loaded = load_file(settings.corpus_dir / rel)
+    doc = prepare(loaded, rel, document_meta(rel, "\n".join(loaded.pages), catalog),
+                  fingerprint(b"", None, settings), settings)
+    embedded = [(item, got) for item, record in zip(doc.inputs, doc.records, strict=True)
+                for got in unit_inputs(item, record)]
+    model = next((item, got) for item, got in embedded if got.text.startswith("Det är en 50/50-modell"))
+    assert model[1].title.startswith(f"{model[0].title} > ")
+    assert "kostnaderna fördelas" in model[1].title
+    item, plain = next((item, got) for item, got in embedded
+                       if got.text.startswith("Kalkylen nedan bygger på antagandet"))
+    assert plain.title == item.title
+    opened = [(item, got) for item, got in embedded if got.text.split()[0] in {"Det", "Detta", "Dessa"}]
+    assert 0 < sum(got.title != item.title for item, got in opened) < len(opened)
+
+
 def test_a_table_row_is_embedded_under_the_line_naming_its_columns():
     """"Piteå 74 000 53 000 145 200" measures the three shared services only under its table's head."""
     from ingest.embedding import TitledText
