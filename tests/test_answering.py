@@ -113,6 +113,19 @@ def test_an_answer_from_an_item_of_the_minutes_says_what_was_decided(assistant):
 
 
 @pytest.mark.slow
+def test_a_decision_is_the_one_of_the_organ_the_question_names(assistant):
+    """The item on Arvidsjaur's audit records the committee's decision, and the minutes quote the
+    council's ("Kommunfullmäktiges beslut" / "1. Nämnden ska följa revisorernas rekommendationer."):
+    asked what the council decided, the answer says it; asked what the committee decided, its own."""
+    council = ask(assistant,
+                  "Vilket beslut tog Arvidsjaurs kommunfullmäktige efter sin granskning av e-nämnden?")
+    assert "följa revisorernas rekommendationer" in council.text, council.text
+    committee = ask(assistant, "Vad beslutade e-nämnden om Arvidsjaurs granskning?")
+    assert "följa revisorernas rekommendationer" not in committee.text, committee.text
+    assert "E-nämnden beslutar" in committee.text, committee.text
+
+
+@pytest.mark.slow
 def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistant):
     """The model meets "e-books" in no Swedish figure close to the question (children's ages, a number of
     municipalities): refused; "members" meets "medlemskommuner"."""

@@ -325,7 +325,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
     if not asks_quantity(question):
-        chosen += _decided(chosen, units, passages, settings)
+        chosen += _decided(question, chosen, units, passages, settings)
     # someone asked for is named by a unit as close to the question as a figure asked for must be, or
     # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
     if asks_who(question) and not any(_names_anyone(u, question) for u in chosen
@@ -772,20 +772,30 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
     return []
 
 
-def _decided(chosen: list[Unit], units: list[Unit], passages: list[Passage],
+def _decided(question: str, chosen: list[Unit], units: list[Unit], passages: list[Passage],
              settings: AnswerSettings) -> list[Unit]:
     """What was decided in the item of the minutes the answer's lead stands in: the first unit under the
     item's "[organ]s beslut" ("E-nämndens beslut" / "E-nämnden beslutar att lägga informationen till
     handlingarna."), a sentence whose words say little of what the item is about and whose cosine to a
     question about the item is low, though the decision is what the item records; within the answer's
-    length budget plus ``announced_chars``."""
+    length budget plus ``announced_chars``. A question that names the organ whose decision it asks
+    ("Vad beslutade Arvidsjaurs kommunfullmäktige ...?") where the item records another organ's is
+    answered from that organ's decision, in whichever passage records it (its best by the heading's
+    score): the minutes quote a council's decision beside the committee's own."""
     if not chosen or not _SECTION_MARK.search(section := passages[chosen[0].passage].section):
         return []
-    item = [u for u in units if passages[u.passage].section == section]
-    heading = next((k for k, u in enumerate(item) if u.kind == "heading" and _DECISION.search(u.text)), None)
-    if heading is None:
+    decisions = [u for u in units if u.kind == "heading" and _DECISION.search(u.text)]
+    own = next((u for u in decisions if passages[u.passage].section == section), None)
+    if own is None:
         return []
-    decision = next((u for u in item[heading + 1:] if u.kind != "heading"), None)
+    # the organ the question names first is the one deciding ("Vad beslutade Arvidsjaurs
+    # kommunfullmäktige ... granskningen av Norrbottens e-nämnd?"): the item's own decision if it is that
+    # organ's or the question names none, else that organ's best
+    words = analyze(question)
+    named = [(min(words.index(w) for w in organ), u is not own, -u.score, k) for k, u in enumerate(decisions)
+             if (organ := analyze(u.text)) and set(organ) <= set(words)]
+    heading = decisions[min(named)[-1]] if named else own
+    decision = next((u for u in _after(heading, units) if u.kind != "heading"), None)
     return _fitting([decision] if decision else [], chosen, settings)
 
 
