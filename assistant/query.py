@@ -20,6 +20,9 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _SHORT_QUESTION_WORDS = 7
+# A question that opens with a conjunction goes on with the conversation ("And what was the corresponding
+# figure in the 2025 budget?"), however long it is.
+_CONTINUES = re.compile(r"^\W*(och|men|samt|and|but|also)\b", re.IGNORECASE)
 # Interrogatives that ask for a figure or a date, and for several things: the grammar of a question,
 # in both languages, not words of any document.
 _QUANTITY = re.compile(
@@ -97,10 +100,12 @@ def years_mentioned(question: str) -> list[int]:
 
 
 def is_follow_up(question: str, history: list[Message]) -> bool:
-    """A question that leans on the conversation: it refers back, or is too short to stand alone."""
+    """A question that leans on the conversation: it refers back, goes on from it, or is too short to
+    stand alone."""
     if not any(m.role == "user" for m in history):
         return False
-    return bool(_ANAPHORA.search(question)) or len(question.split()) <= _SHORT_QUESTION_WORDS
+    return bool(_ANAPHORA.search(question) or _CONTINUES.match(question)) \
+        or len(question.split()) <= _SHORT_QUESTION_WORDS
 
 
 def contextualize(question: str, history: list[Message], max_turns: int = 2, *, always: bool = False) -> str:

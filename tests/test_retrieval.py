@@ -110,6 +110,21 @@ def test_a_follow_up_that_names_a_year_asks_of_that_year_not_the_earlier_ones():
     assert "2023" in contextualize("Och hur gjordes det?", history)  # no year of its own: the earlier one
 
 
+def test_a_long_question_that_goes_on_with_a_conjunction_is_read_with_the_conversation(assistant):
+    """"And what was the corresponding figure in the 2025 budget?" names no pronoun and is long, but it goes
+    on from the question before: the 2026 plan's budget, with its 2025 column, is what it asks of."""
+    from assistant.query import is_follow_up
+
+    history = [Message(role="user",
+                       content="How much does Sambruk expect to receive in membership fees in 2026?")]
+    question = "And what was the corresponding figure in the 2025 budget?"
+    assert is_follow_up(question, history)
+    assert is_follow_up("Men vilka kommuner hade anslutit sig till tjänsten under 2021?", history)
+    assert not is_follow_up("Which organisations took part in the Digidel network in 2021?", history)
+    answer = assistant.ask(AskRequest(question=question, history=history))
+    assert "3 600 000" in answer.text, answer.text
+
+
 def test_merged_passages_keep_exact_offsets(assistant, real_store):
     from assistant.service import document_text
 
