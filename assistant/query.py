@@ -166,8 +166,9 @@ def asks_date(question: str) -> bool:
     return bool(_WHEN.search(question))
 
 
-_COST = re.compile(r"\b(kosta\w*|kostnad\w*|pris\w*|avgift\w*|cost\w*|price\w*|fee\w*|charge\w*)\b",
-                   re.IGNORECASE)
+# a Swedish compound names a sum by its last part ("medlemsavgiften", "licenskostnad", "timpriset")
+_COST = re.compile(r"\b(kosta\w*|\w*(?:kostnad(?:er|en|erna)?|avgift(?:er|en|erna)?|pris(?:er|et|erna)?)|"
+                   r"cost\w*|price\w*|fee\w*|charge\w*)\b", re.IGNORECASE)
 
 
 def asks_cost(question: str) -> bool:
@@ -209,13 +210,15 @@ def counted(question: str) -> str | None:
     return match.group(1) if match else None
 
 
-# "Vad kostar X per elev och år?", "... per inhabitant and year": what a figure asked for is counted per
-_PER = re.compile(r"\bper\s+([^\W\d_]+)(?:\s+(?:och|and)\s+([^\W\d_]+))?", re.IGNORECASE)
+# "Vad kostar X per elev och år?", "... per inhabitant and year": what a figure asked for is counted per;
+# "varje kommun", "en enskild kommun" ask it per one of them as "per kommun" does
+_PER = re.compile(r"\b(?:per|varje|enskild)\s+([^\W\d_]+)(?:\s+(?:och|and)\s+([^\W\d_]+))?", re.IGNORECASE)
 
 
 def rates(question: str) -> list[str]:
     """The words a figure asked for is counted per: "elev" and "år" in "Vad kostar Egil per elev och år?"
-    (a total of all members' fees is no fee per inhabitant)."""
+    (a total of all members' fees is no fee per inhabitant), "kommun" in "Hur mycket betalar en enskild
+    kommun ...?" (nor the fee of one member)."""
     return [word for match in _PER.finditer(question) for word in match.groups() if word]
 
 

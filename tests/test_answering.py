@@ -1175,6 +1175,12 @@ def test_question_grammar_names_counts_and_dates():
     # what a figure is counted per
     assert rates("Vad kostar Egil per elev och år?") == ["elev", "år"]
     assert rates("What does it cost per inhabitant?") == ["inhabitant"] and rates("Vad kostar Egil?") == []
+    # one of a whole, as "per" does: the fee of one member is no total of members' fees
+    assert rates("Hur mycket betalar en enskild kommun i avgift?") == ["kommun"]
+    assert rates("Vad betalade varje kommun 2022?") == ["kommun"]
+    # a Swedish compound names a sum by its last part
+    assert asks_cost("Hur mycket betalar en kommun i medlemsavgift?") and asks_cost("Hur stor är licenskostnaden?")
+    assert not asks_cost("Hur många kommuner har valt kostnadsmodellen?")
     # "av", a determiner or genitive and a number after it say of which whole; the count is of the noun
     assert counted("Hur många av deltagarna svarade på enkäten?") == "deltagarna"
     assert counted("Hur många av Norrbottens 14 kommuner anslöt?") == "kommuner"
