@@ -291,7 +291,8 @@ def names_in(question: str) -> list[str]:
 
 # "..., och vad betalar en ny medlem?": a second question, joined by "och / and" before its question word.
 _CLAUSE = re.compile(
-    r",?\s+(?:och|and)\s+(?=(?:vad|hur|vem|vilk\w*|när|varför|what|how|who|which|when|why)\b)", re.IGNORECASE)
+    r",?\s+(?:och|and)\s+(?=(?:(?:from|of|in|on|to|by|with|for|från|av|i|på|till|med|för)\s+)?"
+    r"(?:vad|hur|vem|vilk\w*|när|varför|what|how|who|which|when|why)\b)", re.IGNORECASE)
 _CLAUSE_WORDS = 3  # "... och varför?" alone asks nothing the first question does not carry
 
 

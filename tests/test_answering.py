@@ -1236,6 +1236,11 @@ def test_a_second_question_that_stands_on_its_own_is_read_apart():
         "vad betalar en ny medlem?"]
     assert later_questions("What does SVADA stand for, and who administers the project?") == [
         "who administers the project?"]
+    # its question word may follow a preposition
+    assert later_questions("Which system did Luleå buy, and from which supplier?") == [
+        "from which supplier?"]
+    assert later_questions("Vilket system köpte Luleå, och av vilken leverantör?") == [
+        "av vilken leverantör?"]
     assert later_questions("Vilka medlemmar lämnade Sambruk och varför?") == []  # nothing of its own
     # a question that points back means nothing without the first
     assert later_questions("Vilken plattform ges som exempel, och vem har betalat för den?") == []
