@@ -29,7 +29,7 @@ from ingest.embedding import Embedder, TitledText, index_name
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import VERSION as SEGMENTER_VERSION
-from ingest.segmenting import Span, plain, segment, table_heads
+from ingest.segmenting import DEMONSTRATIVES, Span, plain, segment, table_heads
 from ingest.sparse import document_vector
 from ingest.store import UNIT_SCHEME, ChunkPoint, Store, point_id
 
@@ -177,9 +177,8 @@ def texts_to_embed(inputs: list[TitledText],
 
 
 # A sentence that points back to the one before it: it opens with a pronoun ("Det är en 50/50-modell
-# som ...") or names its subject with a demonstrative ("För iOS kommer denna funktionalitet ..."): the
-# grammar of reference, in both languages, not words of any document.
-_REFERS_BACK = re.compile(r"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:detta|denna|dessa|this|these)\b",
+# som ...") or names its subject with a demonstrative ("För iOS kommer denna funktionalitet ...").
+_REFERS_BACK = re.compile(rf"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:{DEMONSTRATIVES})\b",
                           re.IGNORECASE)
 
 

@@ -55,6 +55,10 @@ class Span:
 
 
 LABEL_LEVEL = 9
+# Demonstratives, which point at what was said before ("Detta är ...", "denna funktionalitet"): the
+# grammar of reference in both languages; "det" and "de" open sentences that point at nothing too
+# ("Det finns ...").
+DEMONSTRATIVES = "detta|denna|dessa|this|these|those"
 _LABEL_MAX_CHARS = 60
 _TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")

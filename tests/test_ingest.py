@@ -439,20 +439,27 @@ def test_a_nested_item_is_embedded_under_the_items_it_stands_under():
     assert got[2].text == "I drift sedan 2019"
 
 
-def test_a_sentence_that_points_back_is_embedded_under_the_one_before_it():
-    """In the real minutes "Det är en 50/50-modell ..." says what is split only after "Kalkylen ... bygger på
-    antagandet att kostnaderna fördelas ...": it is embedded under that sentence; a sentence that points
-    at nothing keeps its chunk's title, and one after a line break does not reach across it."""
+def _prepared(name_part: str):
+    """The first corpus document whose path holds ``name_part``, prepared as ingest does (no embedding)."""
     from ingest.catalog import document_meta, load_catalog
     from ingest.loading import load_file
-    from ingest.pipeline import discover, fingerprint, prepare, unit_inputs
+    from ingest.pipeline import discover, fingerprint, prepare
 
     settings = make_settings(Path("/nonexistent"))
     catalog = load_catalog(settings.catalog_file)
-    rel = next(r for r in discover(settings.corpus_dir, settings.catalog_file) if "protokoll" in r)
+    rel = next(r for r in discover(settings.corpus_dir, settings.catalog_file) if name_part in r)
     loaded = load_file(settings.corpus_dir / rel)
-    doc = prepare(loaded, rel, document_meta(rel, "\n".join(loaded.pages), catalog),
-                  fingerprint(b"", None, settings), settings)
+    return prepare(loaded, rel, document_meta(rel, "\n".join(loaded.pages), catalog),
+                   fingerprint(b"", None, settings), settings)
+
+
+def test_a_sentence_that_points_back_is_embedded_under_the_one_before_it():
+    """In the real minutes "Det är en 50/50-modell ..." says what is split only after "Kalkylen ...
+    bygger på antagandet att kostnaderna fördelas ...": it is embedded under that sentence; a sentence that
+    points at nothing keeps its chunk's title, and one after a line break does not reach across it."""
+    from ingest.pipeline import unit_inputs
+
+    doc = _prepared("protokoll")
     embedded = [(item, got) for item, record in zip(doc.inputs, doc.records, strict=True)
                 for got in unit_inputs(item, record)]
     model = next((item, got) for item, got in embedded if got.text.startswith("Det är en 50/50-modell"))
@@ -485,16 +492,9 @@ def test_a_table_row_is_embedded_under_the_line_naming_its_columns():
 def test_units_are_embedded_once_and_headings_take_their_chunks_vector():
     """The texts to embed on the real corpus: every chunk at its own place first, then each distinct
     (title, unit) once; a heading unit points at its own chunk's text."""
-    from ingest.catalog import document_meta, load_catalog
-    from ingest.loading import load_file
-    from ingest.pipeline import discover, fingerprint, prepare, texts_to_embed
+    from ingest.pipeline import texts_to_embed
 
-    settings = make_settings(Path("/nonexistent"))
-    catalog = load_catalog(settings.catalog_file)
-    rel = next(r for r in discover(settings.corpus_dir, settings.catalog_file) if "verksamhetsplan" in r)
-    loaded = load_file(settings.corpus_dir / rel)
-    doc = prepare(loaded, rel, document_meta(rel, "\n".join(loaded.pages), catalog),
-                  fingerprint(b"", None, settings), settings)
+    doc = _prepared("verksamhetsplan")
     texts, owners = texts_to_embed(doc.inputs, doc.records)
     assert texts[:len(doc.inputs)] == doc.inputs and len(set(texts[len(doc.inputs):])) == len(texts) - len(doc.inputs)
     headings = 0

@@ -14,12 +14,11 @@ from collections.abc import Iterator, Sequence
 from assistant.answering.evidence import Evidence, Item, Unit, bare, shown
 from assistant.answering.prompts import REFUSAL
 from assistant.schemas import Language, Message, Mode, Passage
+from ingest.segmenting import DEMONSTRATIVES
 
 _TITLE_NOTE = re.compile(r"\s*\([^()]*\)$")  # "Protokoll 2022 (§ 8–16 med bilagor)": a title's closing note
 _INTRO = {"sv": ("Enligt {}:", " och "), "en": ("According to {}:", " and ")}
-# Demonstratives, which point at what was said before ("Detta är ..."); "det" and "de" open sentences
-# that point at nothing too ("Det finns ...").
-_DEMONSTRATIVE = re.compile(r"(detta|denna|dessa|this|these|those)", re.IGNORECASE)
+_DEMONSTRATIVE = re.compile(f"({DEMONSTRATIVES})", re.IGNORECASE)
 
 
 class ExtractiveBackend:
