@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from ingest.embedding import Embedder, TitledText, index_name
 from ingest.loading import SUPPORTED_SUFFIXES, LoadError, LoadedFile, check_size, load_file
 from ingest.screening import INSTRUCTION, is_instruction
 from ingest.segmenting import VERSION as SEGMENTER_VERSION
-from ingest.segmenting import DEMONSTRATIVES, Span, plain, segment, table_heads
+from ingest.segmenting import Span, plain, points_back, segment, table_heads
 from ingest.sparse import document_vector
 from ingest.store import UNIT_SCHEME, ChunkPoint, Store, point_id
 
@@ -176,26 +175,21 @@ def texts_to_embed(inputs: list[TitledText],
     return texts, owners
 
 
-# A sentence that points back to the one before it: it opens with a pronoun ("Det är en 50/50-modell
-# som ...") or names its subject with a demonstrative ("För iOS kommer denna funktionalitet ...").
-_REFERS_BACK = re.compile(rf"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:{DEMONSTRATIVES})\b",
-                          re.IGNORECASE)
-
-
 def unit_inputs(item: TitledText, record: ChunkRecord) -> list[TitledText]:
     """What each unit of a chunk is embedded as: its text under the chunk's title and, for a nested list
     item, the items it is nested in ("• Gemensam E-arkiv" / "o I drift sedan 2019": the point says
     what is in operation only under its parent); for a table row, the line naming its columns; for a
-    sentence that points back (``_REFERS_BACK``), the sentence before it in its paragraph ("Kalkylen
-    bygger på antagandet att kostnaderna fördelas ..." / "Det är en 50/50-modell ...": what is split is
-    said only before). Those sentences met the questions asking them only through their neighbour (read
-    probes: the cost split asked by two writers; blind probe 12-02c +1; dev -1, crowded out)."""
+    sentence that points back (``ingest.segmenting.points_back``), the sentence before it in its
+    paragraph ("Kalkylen bygger på antagandet att kostnaderna fördelas ..." / "Det är en 50/50-modell ...":
+    what is split is said only before). Those sentences met the questions asking them only through their
+    neighbour (read probes: the cost split asked by two writers; blind probe 12-02c +1; dev -1, crowded
+    out)."""
     out, parents = [], []
     texts = [_unit_text(record, start, end) or record.text for start, end, _, _ in record.units]
     heads = table_heads([(kind, text) for (_, _, kind, _), text in zip(record.units, texts, strict=True)])
     for k, ((_, _, kind, level), text, head) in enumerate(zip(record.units, texts, heads, strict=True)):
         title = item.title
-        if kind == "sentence" and _REFERS_BACK.match(text) and _follows_sentence(record, k):
+        if kind == "sentence" and points_back(text) and _follows_sentence(record, k):
             title = " > ".join([item.title, texts[k - 1]])
         elif kind == "item":  # a label between the two ("STATUS:") does not end the parent's list
             parents = [*parents[:level], text]

@@ -59,6 +59,15 @@ LABEL_LEVEL = 9
 # grammar of reference in both languages; "det" and "de" open sentences that point at nothing too
 # ("Det finns ...").
 DEMONSTRATIVES = "detta|denna|dessa|this|these|those"
+# A sentence that points back to the one before it: it opens with a pronoun ("Det är en 50/50-modell
+# som ...") or names its subject with a demonstrative ("För iOS kommer denna funktionalitet ...").
+_POINTS_BACK = re.compile(rf"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:{DEMONSTRATIVES})\b",
+                          re.IGNORECASE)
+
+
+def points_back(sentence: str) -> bool:
+    """Whether a sentence says what it speaks of only with the sentence before it."""
+    return bool(_POINTS_BACK.match(sentence))
 _LABEL_MAX_CHARS = 60
 _TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")

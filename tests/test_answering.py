@@ -126,6 +126,17 @@ def test_a_decision_is_the_one_of_the_organ_the_question_names(assistant):
 
 
 @pytest.mark.slow
+def test_a_leading_sentence_that_points_back_comes_with_what_it_points_at(assistant):
+    """"Det innebär även att endast medlemmar kan nyttja ..." leads (ingest embedded it under the
+    sentences before it) and says nothing alone: the sentences it points back to, up to the one naming
+    the Teckal exemption, are shown before it."""
+    answer = ask(assistant, "Can a member municipality buy the services of Sambruk without procuring them "
+                            "itself, and on what grounds?")
+    assert "Teckal" in answer.text, answer.text
+    assert answer.text.index("Teckal") < answer.text.index("Det innebär även"), answer.text
+
+
+@pytest.mark.slow
 def test_an_english_count_is_answered_by_a_figure_counting_what_it_asks(assistant):
     """The model meets "e-books" in no Swedish figure close to the question (children's ages, a number of
     municipalities): refused; "members" meets "medlemskommuner"."""
