@@ -64,10 +64,6 @@ DEMONSTRATIVES = "detta|denna|dessa|this|these|those"
 _POINTS_BACK = re.compile(rf"(?:det|den|de|där|då|it|they|there)\b|.*?\b(?:{DEMONSTRATIVES})\b",
                           re.IGNORECASE)
 
-
-def points_back(sentence: str) -> bool:
-    """Whether a sentence says what it speaks of only with the sentence before it."""
-    return bool(_POINTS_BACK.match(sentence))
 _LABEL_MAX_CHARS = 60
 _TOC_ROW = re.compile(r"[^|]+ \| \d{1,3}")  # "Egil | 11": a table of contents line
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")
@@ -75,6 +71,11 @@ _SENTENCE_END = re.compile(r"[.!?…]+[\"”’»)\]]*(?=\s+(\S))")
 # 5 034 600 6 193 400": this year and last), not a label; one figure ("Plan 2023") is not.
 _FIGURES_TAIL = re.compile(r"(?:^|\s)-?\d[\d,.%-]*\s+-?\d[\d,.%-]*$")
 _LEADING_MARKS = re.compile(r"^(?:\s*(?:#{1,6}|[•●▪◦■▶►✓*+\-–—]|o(?= [A-ZÅÄÖ])|\d{1,2}[.)])\s+)+")
+
+
+def points_back(sentence: str) -> bool:
+    """Whether a sentence says what it speaks of only with the sentence before it."""
+    return bool(_POINTS_BACK.match(sentence))
 
 
 def segment(text: str) -> list[Span]:

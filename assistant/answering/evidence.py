@@ -604,15 +604,14 @@ def _siblings(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -
                      if len(item.text) < settings.lead_context_chars], chosen, settings)
 
 
-def _fitting(candidates: list[Unit], chosen: list[Unit], settings: AnswerSettings, *,
-             beyond: bool = True) -> list[Unit]:
-    """The candidates not chosen yet, in order, each that the answer's length budget (``beyond``: plus
-    ``announced_chars``) still holds."""
+def _fitting(candidates: list[Unit], chosen: list[Unit], settings: AnswerSettings) -> list[Unit]:
+    """The candidates not chosen yet, in order, each that the answer's length budget plus
+    ``announced_chars`` still holds."""
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
-    budget = settings.max_chars + (settings.announced_chars if beyond else 0)
     for unit in candidates:
-        if unit not in chosen and unit not in added and length + len(unit.text) <= budget:
+        if unit not in chosen and unit not in added \
+                and length + len(unit.text) <= settings.max_chars + settings.announced_chars:
             added.append(unit)
             length += len(unit.text)
     return added
