@@ -26,15 +26,16 @@ _CONTINUES = re.compile(r"^\W*(och|men|samt|and|but|also)\b", re.IGNORECASE)
 # Interrogatives that ask for a figure or a date, and for several things: the grammar of a question,
 # in both languages, not words of any document.
 _QUANTITY = re.compile(
-    r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|vilket år|vilket datum|how many|how much|"
-    r"how large|how big|how long|number of|what year|which year|what date|which date)\b|"
+    r"\b(hur många|hur mycket|hur stor\w*|hur lång\w*|hur hög\w*|vilket år|vilket datum|how many|"
+    r"how much|how large|how big|how long|how high|number of|what year|which year|what date|which date)\b|"
     # "Vad kostar X?", "Vad skulle X kosta?", "What does X cost?": a sum of money is asked for, as by
     # "hur mycket kostar"
     r"\bvad\s+(?:(?:skulle|ska|kommer|har|hade|kan|bör)\s+(?:\S+\s+){1,5}?)?kosta\w*|"
     r"\bwhat\s+(?:does|did|do|will|would)\s+(?:\S+\s+){1,5}?(?<!the )(?<!a )cost\b|"
-    # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?"); in
-    # "what did he say when the plan was presented" it only says which occasion.
-    r"(?:^|[,;]\s*|\b(?:and|och|by|since|sedan|until|till)\s+)(?:när|when)\b", re.IGNORECASE,
+    # "när" / "when" asks for a date where it opens the question or a clause ("..., and by when?", "Sedan
+    # när ..."); in "what did he say when the plan was presented" it only says which occasion, and so in
+    # "Hur går det till när ...", where "till" is the verb's ("gå till", "hänvisa till"), not "until".
+    r"(?:^|[,;–]\s*|\b(?:and|och)\s+)(?:(?:by|since|sedan|until|till)\s+)?(?:när|when)\b", re.IGNORECASE,
 )
 _LIST = re.compile(
     r"\b(vilka|lista|räkna upp|list|enumerate)\b|"

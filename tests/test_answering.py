@@ -11,7 +11,7 @@ from conftest import CORPUS, read_corpus
 
 from assistant.answering.draft import draft_reply, paragraphs
 from assistant.answering.evidence import Evidence, Unit, _figure, passage_units, select
-from assistant.answering.extractive import ExtractiveBackend
+from assistant.answering.extractive import ExtractiveBackend, source_name
 from assistant.answering.grounding import (
     finalize,
     has_unresolved_markers,
@@ -1218,6 +1218,11 @@ def test_question_grammar_names_counts_and_dates():
     assert not any(written.search(t) for t in ("14 maj", "2022-05-14", "1220504"))
     assert asks_quantity("När startar projektet?") and asks_quantity("What is the target, and by when?")
     assert not asks_quantity("What did she point out when the 2023 budget was handled?")
+    # "sedan när" asks when; "till" of the verb ("gå till", "hänvisa till") does not make "när" ask it
+    assert asks_quantity("Sedan när har nämnden ett reglemente?") and asks_quantity("Plan – när startar den?")
+    assert not asks_quantity("Hur går det till när reglementet ska revideras, från förslag till beslut?")
+    assert not asks_quantity("Vilken lag hänvisar bildspelet till när det tar upp LOS?")
+    assert asks_quantity("Hur hög var närvaron?") and asks_quantity("How high was the attendance?")
     # "which" + a plural noun asks for several things; a verb ending in s ("was", "does") is no plural
     assert asks_list("Which services does the plan describe?") and asks_list("What projects were started?")
     assert not asks_list("Which prize was the project given?") and not asks_list("What figure does it show?")
@@ -1325,3 +1330,14 @@ def test_numbers_an_llm_did_not_read_are_caught(members):
     assert not has_unsupported_numbers("Sambruk har 152 kommuner som medlemmar [1].", members)
     assert has_unsupported_numbers("Sambruk har 731 kommuner som medlemmar [1].", members)
     assert not has_unsupported_numbers("Se källa [2] och [3].", members)  # markers are not figures
+
+
+def test_an_answer_names_the_minutes_and_the_item_not_the_files_note_of_its_items():
+    # the title's "(§ 8–16 med bilagor)" describes the file; an attached report is the minutes', and an
+    # item is named with its title: a decision means little without it
+    report = passage(MINUTES_2022, "Förstudierapport avseende gemensam", "Distributionslista",
+                     "1 Grundläggande information")
+    item = passage(MINUTES_2022, "§ 13", "Slutrapport e-learning", "§ 13 Slutrapport e-learning")
+    assert report.title.endswith(")") and source_name(report) == "Norrbottens e-nämnd, protokoll 2022"
+    assert source_name(item) == "Norrbottens e-nämnd, protokoll 2022, § 13 Slutrapport e-learning"
+    assert source_name(passage(PLAN_2026, "Sambruk", ".", "")) == "Sambruk verksamhetsplan 2026"

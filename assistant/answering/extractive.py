@@ -54,14 +54,16 @@ def compose(evidence: Evidence, passages: list[Passage], language: Language) -> 
 
 def source_name(passage: Passage) -> str:
     """The document as the reader knows it, with its date unless the title has it, and for minutes
-    the item ("§ 10 Grundläggande granskning"): a decision means little without it; the item says
-    what the title's note of the items it holds ("(§ 8–16 med bilagor)") would."""
+    the item ("§ 10 Grundläggande granskning"): a decision means little without it. The title's note of
+    the items the file holds ("(§ 8–16 med bilagor)") says nothing of the passage (its citation names
+    the file): an attachment is "Norrbottens e-nämnd, protokoll 2022"."""
     date = passage.date or (str(passage.year) if passage.year else "")
     name = passage.title if not date or date in passage.title else f"{passage.title} ({date})"
+    if passage.doc_type != "protokoll":
+        return name
     item = passage.section.split(" > ")[0]
-    if passage.doc_type == "protokoll" and item.startswith("§"):
-        return f"{_TITLE_NOTE.sub('', name)}, {item}"
-    return name
+    name = _TITLE_NOTE.sub("", name)
+    return f"{name}, {item}" if item.startswith("§") else name
 
 
 def _format_list(items: list[Item], passages: list[Passage], language: Language) -> str:
