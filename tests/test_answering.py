@@ -600,6 +600,11 @@ def test_a_figure_counts_a_compound_by_its_last_part_and_the_reverse():
     assert _counted("Tjänsten används nu av 11 medlemskommuner", "kommun")
     assert _counted("en sammanställning av cirka 90 bör- och skallkrav", "krav")
     assert not _counted("självhjälpsguider och utbildningar i två separata system", "självhjälpsguid")
+    # a figure after the word: "beloppet" is the base amount ("grundbelopp") of the heading it stands under
+    from assistant.answering.evidence import _counts
+
+    said = a_unit("För 2022 blir beloppet 76 100 kr/kommun och 14 kommuner.")
+    assert _counts(said, "grundbeloppet", []) and not _counts(said, "medlemsavgift", [])
 
 
 @pytest.mark.slow

@@ -915,8 +915,12 @@ def _counts(unit: Unit, noun: str, passages: list[Passage]) -> bool:
         return True
     if unit.kind == "row":
         return _mentions(_fold(f"{unit.text} {passages[unit.passage].section}"), stem[0])
-    after = rf"{re.escape(stem[0])}\w*\W+(?:\w+\W+){{0,3}}?(?:{_AMOUNT.pattern})"
-    return _counted(unit.text, stem[0]) or re.search(after, _fold(unit.text), re.IGNORECASE) is not None
+    text = _fold(unit.text)
+    for figure in _AMOUNT.finditer(text):  # the word before it, or up to three words before that
+        before = analyze(" ".join(re.findall(r"[\w-]+", text[:figure.start()])[-4:]))
+        if any(_names_noun(word, stem[0]) for word in before):
+            return True
+    return _counted(unit.text, stem[0])
 
 
 # a figure with the three words on either side: what it counts stands there ("deltog 220 personer",
@@ -941,11 +945,16 @@ def _counts_only(unit: Unit, noun: str) -> bool:
 def _counted(text: str, stem: str) -> bool:
     """A figure in ``text`` counts a word by its stem, in a compound on either side: "11 medlemskommuner"
     and "90 bör- och skallkrav" count "kommun" and "krav"; "150 kommuner" counts "medlemskommun"."""
-    for match in _COUNT.finditer(_fold(text)):
-        for word in analyze(match.group(1).replace("-", " ")):
-            if stem in word or (len(word) >= 4 and stem.endswith(word)):
-                return True
-    return False
+    return any(_names_noun(word, stem) for match in _COUNT.finditer(_fold(text))
+               for word in analyze(match.group(1).replace("-", " ")))
+
+
+def _names_noun(word: str, stem: str) -> bool:
+    """A word names the noun of ``stem`` in a compound on either side: "medlemskommuner" names "kommun",
+    and "kommuner" or "beloppet" (inflected: at most three letters added) name "medlemskommun" and
+    "grundbelopp" by their last part, of four letters or more."""
+    return stem in word or any(word.startswith(stem[k:]) and len(word) - len(stem) + k <= 3
+                               for k in range(len(stem) - 3))
 
 
 def list_items(units: list[Unit], passages: list[Passage], settings: AnswerSettings) -> list[Item]:
