@@ -77,6 +77,12 @@ class AnswerSettings(BaseModel):
     # of its own (dev: 0.1 as for one year -0.012 accuracy, refusal precision 1.0 -> 0.92; flat from 0.2 to
     # 1.0; 0.3 was the value for every question before)
     anchor_margin_several_years: float = 0.3
+    # An English question's name that no passage holds is asked as the name of a close unit the model reads
+    # as it, where their likeness reaches this (evidence._names_translated). Measured 2026-12-02 on single
+    # words: Sweden/Sverige 0.59, Denmark/Danmark 0.62, Norway/Norge 0.60, Gothenburg/Göteborg 0.64,
+    # Germany/Tyskland 0.53; other places: Laholm/Luleå 0.35, Kiruna/Stockholm 0.34, Norway/Norrbottens
+    # 0.40 (but Sweden/Stockholm 0.55). 0 turns it off.
+    translated_name_similarity: float = 0.5
     # Years compared: each year's unit is chosen by its score plus this x its likeness to the other years'
     # (evidence._compared; dev of 157: 0.25 -> 0.886, 0.5 -> 0.894, 1.0 -> 0.886, where a sentence the
     # reports repeat word for word, "Sambruks centrala kansli ... finns i Sandvikens kommun", wins)

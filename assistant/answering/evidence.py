@@ -210,6 +210,8 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     question counts meets the Swedish words around a figure only through the model."""
     language = language or detect_language(question)
     question = _compounds_parted(question, passages)
+    if language == "en" and likeness and settings.translated_name_similarity > 0:
+        question = _names_translated(question, passages, likeness, settings)
     units = passage_units(passages, question, settings.lexical_weight)
     if draft:
         settings = settings.model_copy(update={"max_units": settings.draft_max_units,
@@ -358,6 +360,23 @@ def _compounds_parted(question: str, passages: list[Passage]) -> str:
                     and " " + _fold(rest)[:max(4, len(rest) - 3)] in said:
                 question = question.replace(name, f"{head} {rest}")
                 break
+    return question
+
+
+def _names_translated(question: str, passages: list[Passage], likeness: Likeness,
+                      settings: AnswerSettings) -> str:
+    """A name of an English question that no passage holds ("Sweden", "Denmark": the text writes
+    "Sveriges", "Danmark") is asked as the name, in a unit close to the question, that the model reads as
+    the same: else no unit would hold it, and the question would be refused for it."""
+    said = _fold(" ".join(f"{p.title} {p.text}" for p in passages))
+    missing = [n for n in names_in(question) if not _mentions(said, n)]
+    units = passage_units(passages) if missing else []
+    best = max((u.score for u in units), default=0.0)
+    close = sorted({n for u in units if u.score >= best - settings.anchor_margin for n in names_in(u.text)})
+    for name in missing if close else ():
+        scores = likeness(name, close)
+        if max(scores) >= settings.translated_name_similarity:
+            question = question.replace(name, close[scores.index(max(scores))])
     return question
 
 
