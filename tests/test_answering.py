@@ -1355,3 +1355,13 @@ def test_an_english_name_the_text_writes_in_swedish_is_asked_as_the_text_writes_
     answer = ask(assistant, "Which organisation corresponds to Sambruk in Denmark?")
     assert not answer.refused and "OS2" in answer.text, answer.text
     assert ask(assistant, "Which organisation corresponds to Sambruk in Norway?").refused
+
+
+@pytest.mark.slow
+def test_what_the_item_decided_comes_before_the_lists_its_sentences_announce(assistant):
+    # § 8 quotes the audit's findings as a list; the decision (to take the recommendations into the
+    # committee's work, with its year wheel) is what was asked, and the findings no longer crowd it out
+    for question in ("How did the e-committee handle the basic audit carried out by Kiruna and Gällivare?",
+                     "Vad gjorde e-nämnden med den grundläggande granskningen som Kiruna och Gällivare genomförde?"):
+        answer = ask(assistant, question)
+        assert "årshjul" in answer.text, answer.text

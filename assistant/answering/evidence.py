@@ -318,6 +318,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
         return _covered(question, language, passages, Evidence("list", items=steps, best=best), settings)
     chosen = _sentences(question, content, units, passages, settings, reach, figure, later)
     chosen = _rows_named(chosen, asked)
+    # what the item of the minutes decided, before the lists the answer's sentences announce take the room
+    # (§ 8 quotes the audit's findings as a list: English probe and fresh 12-02e +1 each)
+    if not asks_quantity(question):
+        chosen += _decided(question, chosen, units, passages, settings)
     chosen += _announced(chosen, units, settings)
     # one thing is asked for, unless the question asks a second ("när skulle X, och när skulle Y?": two
     # items of the plan's timeline, which the rest of it puts in order)
@@ -326,8 +330,6 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
-    if not asks_quantity(question):
-        chosen += _decided(question, chosen, units, passages, settings)
     # someone asked for is named by a unit as close to the question as a figure asked for must be, or
     # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
     if asks_who(question) and not any(_names_anyone(u, question) for u in chosen
