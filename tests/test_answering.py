@@ -1362,6 +1362,7 @@ def test_what_the_item_decided_comes_before_the_lists_its_sentences_announce(ass
     # § 8 quotes the audit's findings as a list; the decision (to take the recommendations into the
     # committee's work, with its year wheel) is what was asked, and the findings no longer crowd it out
     for question in ("How did the e-committee handle the basic audit carried out by Kiruna and Gällivare?",
-                     "Vad gjorde e-nämnden med den grundläggande granskningen som Kiruna och Gällivare genomförde?"):
+                     "Vad gjorde e-nämnden med den grundläggande granskningen som Kiruna och Gällivare "
+                     "genomförde?"):
         answer = ask(assistant, question)
         assert "årshjul" in answer.text, answer.text
