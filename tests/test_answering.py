@@ -502,6 +502,21 @@ def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
     assert enumerated("Ale, Alingsås, Ekerö, Forshaga, Kil.") == 5
     assert enumerated("Nämnden har under året arbetat med budget, uppföljning och en ny förstudie om "
                       "lön.") == 0
+    # two after a lead-in ending in a colon; two without one are a sentence's clauses
+    assert enumerated("Förstudien har identifierat i huvudsak två ”mindre” LMS av intresse på marknaden: "
+                      "EsTracer samt InfoCaption.") == 2
+    assert enumerated("Styrelsen träffades i Kil och Ale.") == 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["Vilka två mindre LMS av intresse hittade förstudien?",
+                                      "Which smaller LMS products on the market did the e-learning pre-study "
+                                      "find interesting?"])
+def test_two_names_after_a_lead_in_answer_a_list_question(assistant, question):
+    # "... två ”mindre” LMS av intresse på marknaden: EsTracer samt InfoCaption." is the list the
+    # question asks; it lost to the items of another list when two parts were not yet an enumeration
+    answer = ask(assistant, question)
+    assert not answer.refused and "EsTracer" in answer.text and "InfoCaption" in answer.text, answer.text
 
 
 @pytest.mark.slow

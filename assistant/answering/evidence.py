@@ -295,7 +295,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
             # list is a chapter's and written outside it ("Sambruks tjänster är indelade i de tre områdena
             # Skola, ..." names the chapters, not what "5.6 Skola" holds); names written inside are what
             # the chapter lists ("5.4.1 Bibblix": "Användande kommuner:" ... "Stockholm, Malmö, ...").
-            prose = next((u for u in content if enumerated(u.text) >= 3), None)
+            prose = next((u for u in content if enumerated(u.text)), None)
             if prose is None or prose.score <= max(i.score for i in items):
                 listing = _lead_listing(content, units, settings)
                 prose = listing if listing and enumerated(listing.text, names=True) > len(items) else None
@@ -1252,12 +1252,15 @@ _PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
 
 def enumerated(text: str, *, names: bool = False) -> int:
     """How many things a sentence lists in a row ("A, B, C och D", after a lead-in ending in a colon):
-    its short comma- or conjunction-separated parts, when they are at least half of its parts; else 0.
+    its short comma- or conjunction-separated parts, when they are at least half of its parts and three
+    or more, or two after a lead-in ("... två LMS av intresse på marknaden: EsTracer samt InfoCaption.");
+    else 0.
     With ``names`` only parts that begin with a capital count ("Ale, Alingsås, ..."; not "Gemensam,
     nationell e-tjänst för ..., brister och andra problem i stadsmiljön, och kommunen")."""
     parts = _parts(text)
     short = [p for p in parts if _is_name(p) or (not names and len(p.split()) <= 3)]
-    return len(short) if len(short) >= 3 and 2 * len(short) >= len(parts) else 0
+    least = 2 if ": " in text else 3
+    return len(short) if len(short) >= least and 2 * len(short) >= len(parts) else 0
 
 
 def _parts(text: str) -> list[str]:
