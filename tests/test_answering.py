@@ -519,6 +519,24 @@ def test_two_names_after_a_lead_in_answer_a_list_question(assistant, question):
     assert not answer.refused and "EsTracer" in answer.text and "InfoCaption" in answer.text, answer.text
 
 
+def test_names_side_by_side_are_asked_about_each():
+    from assistant.answering.evidence import _side_by_side
+
+    assert _side_by_side("When did the research projects BOSSANOVA and SAMSKOP come to an end?")
+    assert _side_by_side("Vad kostar Egil, UKAA och Inclubit?")
+    assert not _side_by_side("Vem är Carina Sammeli?")  # one name of two words
+    assert not _side_by_side("Vilka kommuner förutom Laholm använder MedborgarPC?")
+
+
+@pytest.mark.slow
+def test_a_question_about_two_projects_hears_each_ones_section(assistant):
+    # "BOSSANOVA avslutats" fits best; SAMSKOP's end stands in its own section ("10.2 ... – SAMSKOP" /
+    # "... avslutades därmed också vid halvårsskiftet sommaren 2011."), further from the question, and
+    # no one unit holds both names: the question was refused
+    answer = ask(assistant, "When did the VINNOVA-funded research projects BOSSANOVA and SAMSKOP come to an end?")
+    assert not answer.refused and "2011" in answer.text, answer.text
+
+
 @pytest.mark.slow
 def test_a_question_across_years_hears_each_years_document(assistant):
     # The 2026 plan's units fit an English question less well than the 2021 report's: each year asked

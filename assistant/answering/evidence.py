@@ -258,7 +258,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     figure = _figure(question)
     if (asks_quantity(question) or noun) and not any(
             figure(u) and reach(u) >= best - settings.figure_margin
-            and all(_holds(u, n, passages, around=True) for n in names)
+            and (any if _side_by_side(question) else all)(_holds(u, n, passages, around=True) for n in names)
             and (not years or any(_holds(u, y, passages, around=True) for y in years))
             and all(_holds(u, r, passages, around=True) for r in per)
             and (noun is None or _counts(u, noun, passages)) for u in content):
@@ -894,9 +894,17 @@ def _announces(unit: Unit) -> bool:
 
 def _anchor_margin(question: str, settings: AnswerSettings) -> float:
     """How close to the best unit the unit naming an asked year or name must be: a question across
-    several years is answered by each year's own document, whose words differ from the best one's."""
-    several = len(years_mentioned(question)) > 1
+    several years is answered by each year's own document, whose words differ from the best one's, and
+    one about several things it names side by side ("BOSSANOVA och SAMSKOP") by each one's own section."""
+    several = len(years_mentioned(question)) > 1 or _side_by_side(question)
     return settings.anchor_margin_several_years if several else settings.anchor_margin
+
+
+def _side_by_side(question: str) -> bool:
+    """Two names the question joins by a comma or a conjunction: it asks about each of them."""
+    names = names_in(question)
+    return any(re.search(rf"\b{re.escape(a)}\s*(?:,|och|and|samt|or|eller|&)\s*{re.escape(b)}\b", question)
+               for a, b in zip(names, names[1:]))
 
 
 def _anchors(question: str) -> list[str]:
