@@ -533,7 +533,8 @@ def test_a_question_about_two_projects_hears_each_ones_section(assistant):
     # "BOSSANOVA avslutats" fits best; SAMSKOP's end stands in its own section ("10.2 ... – SAMSKOP" /
     # "... avslutades därmed också vid halvårsskiftet sommaren 2011."), further from the question, and
     # no one unit holds both names: the question was refused
-    answer = ask(assistant, "When did the VINNOVA-funded research projects BOSSANOVA and SAMSKOP come to an end?")
+    answer = ask(assistant, "When did the VINNOVA-funded research projects BOSSANOVA and SAMSKOP come to an "
+                            "end?")
     assert not answer.refused and "2011" in answer.text, answer.text
 
 
