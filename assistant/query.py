@@ -271,6 +271,33 @@ def asks_who(question: str) -> bool:
     return bool(_WHO.search(question))
 
 
+def _opens_clause(text: str, at: int) -> bool:
+    """The word at ``at`` opens the question or a clause of it: after a preposition ("Vid vilken
+    årsstämma ...", "Enligt vilken modell ...") "which X" says when, where or how, and names no one."""
+    before = text[:at].rstrip()
+    return not before or before[-1] in ",;:–-" or before.split()[-1].lower() in ("och", "and", "samt")
+
+
+_WHICH = re.compile(r"\b(vilket|vilken|which)\s+[^\W\d_][\w-]*", re.IGNORECASE)
+
+
+def who_and_what(question: str) -> tuple[str, str] | None:
+    """A "which X" question asked as "who" and as "what" ("Vilket företag levererar ...?": "Vem levererar
+    ...?", "Vad levererar ...?"): the model tells which of the two the question is nearer, whether X is
+    someone (a company, a party, a municipality) or something (a result, a way, a model)."""
+    match = _WHICH.search(question)
+    if match is None or not asks_name(question) or asks_who(question) \
+            or not _opens_clause(question, match.start()):
+        return None
+    english = match.group(1).lower() == "which"
+
+    def asked(word: str) -> str:  # written as the question wrote "which": capitalised where it opens one
+        return question[:match.start()] + (word if match.group(1)[0].isupper() else word.lower()) \
+            + question[match.end():]
+
+    return asked("Who" if english else "Vem"), asked("What" if english else "Vad")
+
+
 # English writes months capitalised; they date what is asked ("on 16 December 2021") and name nothing, and
 # the Swedish text writes them otherwise ("2021-12-16", "16 december"). The year stays an anchor.
 _MONTH = re.compile(r"(?:January|February|March|April|May|June|July|August|September|October|November|"

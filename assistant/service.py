@@ -229,7 +229,7 @@ class Assistant:
                           draft=request.mode == "draft",
                           heading_scores=lambda keys: self._heading_scores(request.question, keys),
                           later=[self.embedder.embed_query(q) for q in later_questions(request.question)],
-                          likeness=self._likeness)
+                          likeness=self._likeness, embed_query=self.embedder.embed_query)
         if evidence.chapter is not None:
             more = self._elsewhere(request, evidence.chapter, passages)
             passages = [*passages, *more]

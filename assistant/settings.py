@@ -83,6 +83,10 @@ class AnswerSettings(BaseModel):
     # Germany/Tyskland 0.53; other places: Laholm/Luleå 0.35, Kiruna/Stockholm 0.34, Norway/Norrbottens
     # 0.40 (but Sweden/Stockholm 0.55). 0 turns it off.
     translated_name_similarity: float = 0.5
+    # A "which X" question asks for someone, whom the evidence must name, when the model finds it nearer
+    # to itself asked with "who" than with "what" by more than this (evidence._asks_someone); None turns it
+    # off.
+    someone_margin: float | None = 0.0
     # Years compared: each year's unit is chosen by its score plus this x its likeness to the other years'
     # (evidence._compared; dev of 157: 0.25 -> 0.886, 0.5 -> 0.894, 1.0 -> 0.886, where a sentence the
     # reports repeat word for word, "Sambruks centrala kansli ... finns i Sandvikens kommun", wins)

@@ -596,11 +596,24 @@ def test_a_figure_asked_across_years_is_each_years_figure_with_the_rows_it_annou
     # ... named close to the question: the 2026 plan's title page names its own heading words only
     ("Who is Sambruk's executive officer (verkställande tjänsteperson) in 2026?",
      "Who was Sambruk's executive officer (verkställande tjänsteman) in 2011?", "Claes-Olof Olsson"),
+    # "which company" asks for someone as "who" does (the model finds it nearer "Vem levererar ...?" than
+    # "Vad levererar ...?"): the minutes bill DCBD "från leverantören" and never name it
+    ("Vilket företag levererar Datacenter Norrbotten (DCBD) till kommunerna?",
+     "Vilket företag utvecklade Provisum från början?", "Softgear"),
+    ("Which company supplies the Datacenter Norrbotten (DCBD) platform to the municipalities?",
+     "Which company originally developed Provisum?", "Softgear"),
 ])
 def test_what_the_question_asks_for_must_be_in_the_evidence(assistant, refused, answered, expected):
     assert ask(assistant, refused).refused
     answer = ask(assistant, answered)
     assert not answer.refused and expected in answer.text, answer.text
+
+
+@pytest.mark.slow
+def test_which_thing_is_not_asked_as_who(assistant):
+    # a result, a way or a model named by "vilken" is something, not someone: no name is needed
+    answer = ask(assistant, "Vilken soliditet redovisade Sambruk för 2021?")
+    assert not answer.refused and "13,6" in answer.text, answer.text
 
 
 @pytest.mark.slow
@@ -1201,6 +1214,7 @@ def test_question_grammar_names_counts_and_dates():
         days_mentioned,
         listed_noun,
         names_in,
+        who_and_what,
     )
 
     assert names_in("Vilka deltar i SVADA-projektet?") == ["SVADA"]  # the name of a compound
@@ -1213,6 +1227,14 @@ def test_question_grammar_names_counts_and_dates():
     assert counted("Hur många anställda hade Sambruk 2021?") == "anställda"
     # an acronym ending in S is one thing, a plural noun several
     assert not asks_list("Which larger LMS did Luleå buy?")
+    # "which X" asked as "who" and as "what", for the model to tell whether X is someone; after a
+    # preposition it says when, where or how
+    assert who_and_what("Vilket företag levererar DCBD?") == ("Vem levererar DCBD?", "Vad levererar DCBD?")
+    assert who_and_what("Alla utom en kör ADFS – vilken lösning använder Luleå?")[0].endswith(
+        "– vem använder Luleå?")
+    assert who_and_what("Enligt vilken modell fördelas kostnaden?") is None
+    assert who_and_what("Vem leder nätverket?") is None
+    assert who_and_what("Vilka kommuner deltar?") is None
     assert asks_list("Which larger systems did Luleå buy?")
     # a year counted from the conversation's is written out, so that retrieval and the year checks see it
     earlier = [Message(role="user", content="Vad kostade e-arkivet 2022?")]

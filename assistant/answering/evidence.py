@@ -48,6 +48,7 @@ from assistant.query import (
     names_in,
     rates,
     wants_latest,
+    who_and_what,
     years_mentioned,
 )
 from assistant.schemas import DocumentMeta, Language, Passage
@@ -199,7 +200,8 @@ def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
 def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
            language: Language | None = None, draft: bool = False,
            heading_scores: HeadingScores | None = None, later: Sequence[np.ndarray] = (),
-           likeness: Likeness | None = None) -> Evidence:
+           likeness: Likeness | None = None,
+           embed_query: Callable[[str], np.ndarray] | None = None) -> Evidence:
     """The evidence for an answer; a staff draft (``draft``) gets room for more of it (and, from
     retrieval, only the documents that ``concerns`` admits). ``heading_scores`` gives headings' cosines
     to the question, where the caller can embed them: an English question about one item of the minutes
@@ -207,9 +209,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     through its stems), and ingest gives headings their chunk's vector, not their own. ``later`` holds
     the query vectors of the questions the question asks after its first (``later_questions``).
     ``likeness`` gives a phrase's cosines to short texts, where the caller can embed them: what an English
-    question counts meets the Swedish words around a figure only through the model."""
+    question counts meets the Swedish words around a figure only through the model. ``embed_query`` gives
+    a question's vector, where the caller can embed it: whether "which X" asks for someone."""
     language = language or detect_language(question)
-    question = _compounds_parted(question, passages)
+    asked_question, question = question, _compounds_parted(question, passages)
     if language == "en" and likeness and settings.translated_name_similarity > 0:
         question = _names_translated(question, passages, likeness, settings)
     units = passage_units(passages, question, settings.lexical_weight)
@@ -330,10 +333,11 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
-    # someone asked for is named by a unit as close to the question as a figure asked for must be, or
-    # said by its agent ("granskas årligen av alla ingående parter", "was approved by the board")
-    if asks_who(question) and not any(_names_anyone(u, question) for u in chosen
-                                      if reach(u) >= best - settings.figure_margin):
+    # someone asked for ("vem", or "vilket företag" as the model reads it) is named by a unit as close to
+    # the question as a figure asked for must be, or said by its agent ("granskas årligen av alla ingående
+    # parter", "was approved by the board")
+    if not any(_names_anyone(u, question) for u in chosen if reach(u) >= best - settings.figure_margin) \
+            and (asks_who(question) or _asks_someone(asked_question, embed_query, settings)):
         return Evidence("refusal", best=best, reason="someone is asked for and the evidence names no one new")
     # "Vilka kommuner anslöt under 2025?" is not answered by "i 2025 anslöt 4 nya kommuner": a list that
     # the evidence counts and names none of
@@ -344,6 +348,20 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _referred(chosen, units, settings)  # after the check: what it adds only goes on with a unit
     chosen += _antecedents(chosen, units, passages, settings)
     return _covered(question, language, passages, Evidence("sentences", units=chosen, best=best), settings)
+
+
+def _asks_someone(question: str, embed_query: Callable[[str], np.ndarray] | None,
+                  settings: AnswerSettings) -> bool:
+    """A "which X" question the model finds nearer to itself asked with "who" than with "what": X is
+    someone ("Vilket företag levererar ...?", "Which supplier runs ...?"), whom the answer must name, not
+    something ("Vilken soliditet ...", "Vilket vägval ...", "Enligt vilken modell ..."). Two model calls,
+    asked only of such a question whose evidence names no one (its own vector is retrieval's, cached)."""
+    asked = who_and_what(question) if embed_query and settings.someone_margin is not None else None
+    if asked is None:
+        return False
+    vector = embed_query(question)
+    who, what = (float(embed_query(q) @ vector) for q in asked)
+    return who - what > settings.someone_margin
 
 
 def _compounds_parted(question: str, passages: list[Passage]) -> str:
