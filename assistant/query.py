@@ -272,8 +272,8 @@ def asks_who(question: str) -> bool:
 
 
 def _opens_clause(text: str, at: int) -> bool:
-    """The word at ``at`` opens the question or a clause of it: after a preposition ("Vid vilken
-    årsstämma ...", "Enligt vilken modell ...") "which X" says when, where or how, and names no one."""
+    """The word at ``at`` opens the question or a clause of it: after a preposition ("I vilket skede
+    ...", "On which grounds ...") "which X" says when or how, and names no one."""
     before = text[:at].rstrip()
     return not before or before[-1] in ",;:–-" or before.split()[-1].lower() in ("och", "and", "samt")
 
@@ -282,9 +282,9 @@ _WHICH = re.compile(r"\b(vilket|vilken|which)\s+[^\W\d_][\w-]*", re.IGNORECASE)
 
 
 def who_and_what(question: str) -> tuple[str, str] | None:
-    """A "which X" question asked as "who" and as "what" ("Vilket företag levererar ...?": "Vem levererar
-    ...?", "Vad levererar ...?"): the model tells which of the two the question is nearer, whether X is
-    someone (a company, a party, a municipality) or something (a result, a way, a model)."""
+    """A "which X" question asked as "who" and as "what" ("Vilken byrå granskar X?": "Vem granskar X?",
+    "Vad granskar X?"): the model tells which of the two the question is nearer, whether X is someone (a
+    firm, a party, a municipality) or something (a figure, a way, a plan)."""
     match = _WHICH.search(question)
     if match is None or not asks_name(question) or asks_who(question) \
             or not _opens_clause(question, match.start()):

@@ -333,7 +333,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     chosen += _item_rest(chosen, units, passages, settings)
     chosen += _continued(question, chosen, units, settings)
     chosen += _parents(chosen, units, settings)
-    # someone asked for ("vem", or "vilket företag" as the model reads it) is named by a unit as close to
+    # someone asked for ("vem", or "vilken X" where the model reads it so) is named by a unit as close to
     # the question as a figure asked for must be, or said by its agent ("granskas årligen av alla ingående
     # parter", "was approved by the board")
     if not any(_names_anyone(u, question) for u in chosen if reach(u) >= best - settings.figure_margin) \
@@ -353,9 +353,9 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
 def _asks_someone(question: str, embed_query: Callable[[str], np.ndarray] | None,
                   settings: AnswerSettings) -> bool:
     """A "which X" question the model finds nearer to itself asked with "who" than with "what": X is
-    someone ("Vilket företag levererar ...?", "Which supplier runs ...?"), whom the answer must name, not
-    something ("Vilken soliditet ...", "Vilket vägval ...", "Enligt vilken modell ..."). Two model calls,
-    asked only of such a question whose evidence names no one (its own vector is retrieval's, cached)."""
+    someone (a firm, a supplier, a party), whom the answer must name, not something (a figure, a choice,
+    a way), which the evidence may say without a name. Two model calls, asked only of such a question
+    whose evidence names no one (its own vector is retrieval's, cached)."""
     asked = who_and_what(question) if embed_query and settings.someone_margin is not None else None
     if asked is None:
         return False
@@ -913,7 +913,7 @@ def _announces(unit: Unit) -> bool:
 def _anchor_margin(question: str, settings: AnswerSettings) -> float:
     """How close to the best unit the unit naming an asked year or name must be: a question across
     several years is answered by each year's own document, whose words differ from the best one's, and
-    one about several things it names side by side ("BOSSANOVA och SAMSKOP") by each one's own section."""
+    one about several things it names side by side ("A och B") by each one's own section."""
     several = len(years_mentioned(question)) > 1 or _side_by_side(question)
     return settings.anchor_margin_several_years if several else settings.anchor_margin
 
@@ -1279,8 +1279,7 @@ _PARTS = re.compile(r",\s+|\s+(?:och|samt|and|or|eller|&)\s+")
 def enumerated(text: str, *, names: bool = False) -> int:
     """How many things a sentence lists in a row ("A, B, C och D", after a lead-in ending in a colon):
     its short comma- or conjunction-separated parts, when they are at least half of its parts and three
-    or more, or two after a lead-in ("... två LMS av intresse på marknaden: EsTracer samt InfoCaption.");
-    else 0.
+    or more, or two after a lead-in ("... har två valts ut: A samt B."); else 0.
     With ``names`` only parts that begin with a capital count ("Ale, Alingsås, ..."; not "Gemensam,
     nationell e-tjänst för ..., brister och andra problem i stadsmiljön, och kommunen")."""
     parts = _parts(text)
