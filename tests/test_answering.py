@@ -519,6 +519,17 @@ def test_two_names_after_a_lead_in_answer_a_list_question(assistant, question):
     assert not answer.refused and "EsTracer" in answer.text and "InfoCaption" in answer.text, answer.text
 
 
+@pytest.mark.slow
+def test_a_list_item_is_listed_with_the_sentences_that_end_its_line(assistant):
+    # "- Skiss - säker whiteboard applikation. I samverkan med DIGG ... en fork av en öppen
+    # källkodsprodukt med namnet Excalidraw ...": the item's first sentence alone did not say what it is
+    answer = ask(assistant, "Vilka verktyg baserade på öppen källkod erbjuds medlemmarna på "
+                            "samverkansplattformen?")
+    entries = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert any(e.startswith("- Skiss") and "Excalidraw" in e for e in entries), answer.text
+    assert any(e.startswith("- Förvaltningsplan") and "NocoBase" in e for e in entries), answer.text
+
+
 def test_names_side_by_side_are_asked_about_each():
     from assistant.answering.evidence import _side_by_side
 

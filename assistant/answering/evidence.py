@@ -310,6 +310,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
                     chapter = None
                 if chapter is None:
                     items = [written, *items][:settings.max_items]
+            items = _lines_whole(items, units, passages)
             return _covered(question, language, passages,
                             Evidence("list", items=items, best=best, chapter=chapter), settings)
     # A way of doing something that a heading the question names lists step by step ("Ny samverkan?":
@@ -681,15 +682,37 @@ def _item_rest(chosen: list[Unit], units: list[Unit], passages: list[Passage],
     added: list[Unit] = []
     length = sum(len(u.text) for u in chosen)
     for unit in [u for u in chosen if u.kind == "item"]:
-        text, previous = passages[unit.passage].text, unit
-        for after in _after(unit, units):
-            if after.kind != "sentence" or "\n" in text[previous.end:after.start] or after in chosen \
-                    or after in added or length + len(after.text) > settings.max_chars + settings.announced_chars:
+        for after in _line_rest(unit, units, passages):
+            if after in chosen or after in added \
+                    or length + len(after.text) > settings.max_chars + settings.announced_chars:
                 break
             added.append(after)
             length += len(after.text)
-            previous = after
     return added
+
+
+def _line_rest(item: Unit, units: list[Unit], passages: list[Passage]) -> list[Unit]:
+    """The sentences after a list item on its line."""
+    text, previous, rest = passages[item.passage].text, item, []
+    for after in _after(item, units):
+        if after.kind != "sentence" or "\n" in text[previous.end:after.start]:
+            break
+        rest.append(after)
+        previous = after
+    return rest
+
+
+def _lines_whole(items: list[Item], units: list[Unit], passages: list[Passage]) -> list[Item]:
+    """A list answer's entries that are list items, each with the sentences that end its line ("Skiss -
+    säker whiteboard applikation." / "... en fork av en öppen källkodsprodukt med namnet X ..."): an
+    item is one entry, however many sentences it holds."""
+    whole = []
+    for item in items:
+        rest = _line_rest(item.units[0], units, passages) \
+            if len(item.units) == 1 and item.units[0].kind == "item" else []
+        whole.append(replace(item, label=" ".join([item.label, *(u.text for u in rest)]),
+                             units=[*item.units, *rest]) if rest else item)
+    return whole
 
 
 def _parents(chosen: list[Unit], units: list[Unit], settings: AnswerSettings) -> list[Unit]:
