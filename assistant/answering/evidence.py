@@ -259,9 +259,10 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     per = rates(question) if language == "sv" else []  # English meets "invånare" only through the model
     reach = _paragraph_reach(content, passages)
     figure = _figure(question)
+    each = any if _side_by_side(question) else all  # "A och B": a figure about either
     if (asks_quantity(question) or noun) and not any(
             figure(u) and reach(u) >= best - settings.figure_margin
-            and (any if _side_by_side(question) else all)(_holds(u, n, passages, around=True) for n in names)
+            and each(_holds(u, n, passages, around=True) for n in names)
             and (not years or any(_holds(u, y, passages, around=True) for y in years))
             and all(_holds(u, r, passages, around=True) for r in per)
             and (noun is None or _counts(u, noun, passages)) for u in content):
@@ -944,7 +945,7 @@ def _anchor_margin(question: str, settings: AnswerSettings) -> float:
 def _side_by_side(question: str) -> bool:
     """Two names the question joins by a comma or a conjunction: it asks about each of them."""
     names = names_in(question)
-    return any(re.search(rf"\b{re.escape(a)}\s*(?:,|och|and|samt|or|eller|&)\s*{re.escape(b)}\b", question)
+    return any(re.search(rf"\b{re.escape(a)}(?:{_PARTS.pattern}){re.escape(b)}\b", question)
                for a, b in zip(names, names[1:]))
 
 
