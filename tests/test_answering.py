@@ -494,6 +494,31 @@ def test_an_enumeration_goes_on_past_a_stray_period_in_its_paragraph():
     assert _listing_on(units[3], units, [passage]) == []
 
 
+def test_the_words_that_name_a_document_say_where_to_look_not_which_unit_answers():
+    def document(title: str, sentences: list[str]) -> Passage:
+        text = " ".join(sentences)
+        spans = [[text.index(c), text.index(c) + len(c), "sentence", 0] for c in sentences]
+        return Passage(doc_id=title, file=f"{title}.txt", title=title, chunk_ids=[f"{title}:0"], text=text,
+                       score=1.0, section="Ekonomi", start=0, end=len(text), units=spans,
+                       unit_vectors=np.eye(len(spans), dtype=np.float32),
+                       unit_scores=np.full(len(spans), 0.5, dtype=np.float32))
+
+    budget = "Sambruk har för 2026 en återhållsam budget."
+    auditor = "Föreningens revisor är Cedra Sverige AB."
+    plan = document("Sambruk verksamhetsplan 2026", [budget, auditor])
+    report = document("Sambruk verksamhetsberättelse 2021", ["Styrelsen sammanträdde sex gånger."])
+
+    def scores(question: str) -> dict[str, float]:
+        return {u.text: u.score for u in passage_units([plan, report], question, 0.3)}
+
+    # "enligt verksamhetsplanen för 2026": "Sambruk" and "2026" are the plan's, every unit of it
+    named = scores("Vilken revisor granskar Sambruk enligt verksamhetsplanen för 2026?")
+    assert named[auditor] > named[budget] > named["Styrelsen sammanträdde sex gånger."]
+    # no document named: the year is what the question asks about
+    asked = scores("Vilken budget har Sambruk för 2026?")
+    assert asked[budget] > asked[auditor]
+
+
 def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
     from assistant.answering.evidence import enumerated
 

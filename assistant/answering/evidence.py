@@ -151,13 +151,15 @@ def shown(unit: Unit, passages: Sequence[Passage]) -> str:
 def passage_units(passages: list[Passage], question: str = "", lexical_weight: float = 0.0) -> list[Unit]:
     """Every unit of every passage with its score: the cosine to the question, plus ``lexical_weight``
     times the share of the question's stems (IDF-weighted over these units) the unit and its heading
-    hold: the cosine says what a unit is about, the stems which unit names what was asked. Passages
-    without unit vectors (none indexed) give none."""
-    spans, stems = [], []
+    hold (with its document's title where the question names that document: ``_scope``): the cosine says
+    what a unit is about, the stems which unit names what was asked. Passages without unit vectors (none
+    indexed) give none."""
+    spans, stems, asked = [], [], set(analyze(question))
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
         heading, own_section = "", _path(passage)[-1]
+        scope = _scope(passage, passages, asked)
         items: dict[int, str] = {}  # the latest list item of each nesting level
         texts = [plain(passage.text[max(0, start - passage.start):max(0, end - passage.start)])
                  for start, end, _, _ in passage.units]
@@ -182,14 +184,24 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             spans.append((p, k, lo, hi, kind, level, float(passage.unit_scores[k]), text,
                           f"{over} {heading} {passage.section}".strip(), heading or own_section))
             # what it and its heading say, and a row's head (a nested item's parents are not: test -1, t043)
-            stems.append(set(analyze(f"{text} {heading} {passage.section} {head}")))
-    weights = _idf(set(analyze(question)), stems)
+            stems.append(set(analyze(f"{text} {heading} {passage.section} {head}")) | scope)
+    weights = _idf(asked, stems)
     total = sum(weights.values()) or 1.0
     return [Unit(p, k, lo, hi, kind, level,
                  score + lexical_weight * sum(w for t, w in weights.items() if t in own) / total, text,
                  context, label)
             for (p, k, lo, hi, kind, level, score, text, context, label), own
             in zip(spans, stems, strict=True)]
+
+
+def _scope(passage: Passage, passages: list[Passage], asked: set[str]) -> set[str]:
+    """The stems of a passage's document title, where the question names the document by a word of its
+    title that no other document's title holds, a year aside ("enligt verksamhetsplanen för 2026"): then
+    "Sambruk" and "2026" say where to look, which every unit of that plan is, not which of its units
+    answers."""
+    title = set(analyze(passage.title))
+    others = {t for p in passages if p.title != passage.title for t in analyze(p.title)}
+    return title if asked & {t for t in title - others if not t.isdigit()} else set()
 
 
 def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
