@@ -24,6 +24,7 @@ from assistant.answering.llm_prompts import build_messages
 from assistant.answering.prompts import REFUSAL, is_refusal
 from assistant.query import asks_cost, asks_quantity, dated, rates
 from assistant.schemas import AskRequest, Message, Passage
+from assistant.settings import AnswerSettings
 from ingest.catalog import document_meta, load_catalog
 from ingest.cleaning import clean_text
 from ingest.segmenting import figure_columns, row_run, table_heads
@@ -110,6 +111,32 @@ def test_an_answer_from_an_item_of_the_minutes_says_what_was_decided(assistant):
     decides on, and its cosine to a question about the audit is low: it joins the item's answer."""
     answer = ask(assistant, "Hur behandlade nämnden den granskning som Älvsbyn gjorde?")
     assert "lägga informationen till handlingarna" in answer.text, answer.text
+
+
+def test_an_item_s_decision_joins_an_answer_led_by_the_attachment_s_account_of_it():
+    """The final report's own background ("E-nämnden tog beslut ... 2021-12-16") may fit the question
+    best; the item that received the report stands behind it in the answer, and its decision joins."""
+    from assistant.answering.evidence import _decided
+
+    def passage(section: str, cuts: list[tuple[str, str]]) -> Passage:
+        text = "\n".join(c for c, _ in cuts)
+        spans = [[text.index(c), text.index(c) + len(c), kind, 0] for c, kind in cuts]
+        return Passage(doc_id="p", file="p.txt", title="Norrbottens e-nämnd, protokoll 2022", text=text,
+                       chunk_ids=[f"p:{section}"], score=1.0, section=section, start=0, end=len(text),
+                       units=spans, unit_vectors=np.eye(len(spans), dtype=np.float32),
+                       unit_scores=np.full(len(spans), 0.5, dtype=np.float32))
+
+    decision = "E-nämnden beslutar att lägga informationen till handlingarna."
+    background = "E-nämnden tog beslut vid sitt sammanträde 2021-12-16 om en förstudie."
+    item = [("Sex kommuner har bedrivit en förstudie.", "sentence"), ("E-nämndens beslut", "heading"),
+            (decision, "sentence")]
+    passages = [passage("3 Inledning > 3.1 Bakgrund", [(background, "sentence")]),
+                passage("§ 13 Slutrapport e-learning", item)]
+    units = passage_units(passages)
+    chosen = [units[0], units[1]]
+    question = "Vad beslutade e-nämnden om slutrapporten?"
+    assert [u.text for u in _decided(question, chosen, units, passages, AnswerSettings())] == [decision]
+    assert _decided(question, chosen[:1], units, passages, AnswerSettings()) == []
 
 
 @pytest.mark.slow

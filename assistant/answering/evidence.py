@@ -850,7 +850,8 @@ def _continued(question: str, chosen: list[Unit], units: list[Unit], settings: A
 
 def _decided(question: str, chosen: list[Unit], units: list[Unit], passages: list[Passage],
              settings: AnswerSettings) -> list[Unit]:
-    """What was decided in the item of the minutes the answer's lead stands in: the first unit under the
+    """What was decided in the item of the minutes the answer stands in (its first unit in an item: the
+    lead may be an attachment's account of what the item received): the first unit under the
     item's "[organ]s beslut" ("E-nämndens beslut" / "E-nämnden beslutar att lägga informationen till
     handlingarna."), a sentence whose words say little of what the item is about and whose cosine to a
     question about the item is low, though the decision is what the item records; within the answer's
@@ -858,7 +859,9 @@ def _decided(question: str, chosen: list[Unit], units: list[Unit], passages: lis
     ("Vad beslutade Arvidsjaurs kommunfullmäktige ...?") where the item records another organ's is
     answered from that organ's decision, in whichever passage records it (its best by the heading's
     score): the minutes quote a council's decision beside the committee's own."""
-    if not chosen or not _SECTION_MARK.search(section := passages[chosen[0].passage].section):
+    section = next((section for u in chosen if _SECTION_MARK.search(section := passages[u.passage].section)),
+                   None)
+    if section is None:
         return []
     decisions = [u for u in units if u.kind == "heading" and _DECISION.search(u.text)]
     own = next((u for u in decisions if passages[u.passage].section == section), None)
