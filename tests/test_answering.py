@@ -546,6 +546,28 @@ def test_the_words_that_name_a_document_say_where_to_look_not_which_unit_answers
     assert asked[budget] > asked[auditor]
 
 
+def test_the_items_a_sentence_announces_reach_as_far_as_it_does():
+    """A figure or a name asked for may stand in an item of a list whose announcing sentence holds the
+    question's words ("... välja följande personer, att ingå i valberedning ...;" / "Frida Plym Forshell,
+    Huddinge kommun, sammankallande"): the checks that want it close to the question hear it as close as
+    the sentence; an item after a closed sentence keeps its own score."""
+    from assistant.answering.evidence import _paragraph_reach
+
+    cuts = [("Årsstämman beslutade att välja följande personer till valberedningen;", "sentence", 0.8),
+            ("Frida Plym Forshell, Huddinge kommun, sammankallande", "item", 0.5),
+            ("Styrelsen sammanträdde sex gånger.", "sentence", 0.6),
+            ("Per Larsson, Ale kommun", "item", 0.4)]
+    text = "\n".join(c for c, _, _ in cuts)
+    spans = [[text.index(c), text.index(c) + len(c), kind, 0] for c, kind, _ in cuts]
+    passage = Passage(doc_id="d", file="d.txt", title="d", chunk_ids=["d:0"], text=text, score=1.0,
+                      section="Valberedning", start=0, end=len(text), units=spans,
+                      unit_vectors=np.eye(len(cuts), dtype=np.float32),
+                      unit_scores=np.array([score for _, _, score in cuts], dtype=np.float32))
+    units = passage_units([passage])
+    reach = _paragraph_reach(units, [passage])
+    assert [round(reach(u), 2) for u in units] == [0.8, 0.8, 0.6, 0.4]
+
+
 def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
     from assistant.answering.evidence import enumerated
 

@@ -454,7 +454,8 @@ def _figure(question: str) -> Callable[[Unit], bool]:
 
 def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[Unit], float]:
     """A unit's score, or its paragraph's best when higher: "Arbetet startar i mars." says when the
-    work its paragraph opens with starts, though the question's words are in the opening."""
+    work its paragraph opens with starts, though the question's words are in the opening; an item or row
+    reaches as far as the sentence announcing its list."""
     def key(unit: Unit) -> tuple[int, int]:
         return unit.passage, _paragraph(unit, passages)[0]
 
@@ -462,6 +463,17 @@ def _paragraph_reach(content: list[Unit], passages: list[Passage]) -> Callable[[
     for unit in content:
         paragraph = key(unit)
         best[paragraph] = max(best.get(paragraph, unit.score), unit.score)
+    # "... välja följande personer, att ingå i valberedning ...;" / "Frida Plym Forshell, ...": the name
+    # asked for stands in an item whose own words hold little of the question
+    announced: dict[tuple[int, int], float] = {}
+    reach, passage = 0.0, None
+    for unit in sorted(content, key=lambda u: (u.passage, u.start)):
+        if unit.kind in ("item", "row") and reach and unit.passage == passage:
+            announced[key(unit)] = max(reach, best[key(unit)])
+            continue
+        reach = best[key(unit)] if unit.kind == "sentence" and unit.text.rstrip()[-1:] in ":;" else 0.0
+        passage = unit.passage
+    best |= announced
     return lambda unit: best.get(key(unit), unit.score)
 
 
