@@ -568,6 +568,29 @@ def test_the_items_a_sentence_announces_reach_as_far_as_it_does():
     assert [round(reach(u), 2) for u in units] == [0.8, 0.8, 0.6, 0.4]
 
 
+def test_a_year_asked_beside_another_is_answered_by_a_unit_that_says_it_not_by_a_document_dated_it():
+    """The 2026 plan says 2025's count ("till 2025 hela 150 kommuner") and holds "2026" in its title; the
+    slides of June 2026 give that year's: the plan's unit answers for 2025 only."""
+    def document(title: str, date: str, sentences: list[str], score: float) -> Passage:
+        text = " ".join(sentences)
+        spans = [[text.index(c), text.index(c) + len(c), "sentence", 0] for c in sentences]
+        # vectors apart: no unit repeats another
+        vectors = np.eye(len(spans), 4, k=len(title) % 2, dtype=np.float32)
+        return Passage(doc_id=title, file=f"{title}.txt", title=title, date=date, year=2026, text=text,
+                       chunk_ids=[f"{title}:0"], score=1.0, section="Medlemmar", start=0, end=len(text),
+                       units=spans, unit_vectors=vectors,
+                       unit_scores=np.full(len(spans), score, dtype=np.float32))
+
+    plan = document("Sambruk verksamhetsplan 2026", "2026",
+                    ["Från 11 medlemmar 2002 till 2025 hela 150 kommuner.",
+                     "Sambruk har en majoritet av landets kommuner som medlemmar."], 0.8)
+    slides = document("Informationsträff för medlemsrepresentanter", "2026-06-15",
+                      ["I dag är 152 kommuner medlemmar."], 0.7)
+    evidence = select("Hur många kommuner var medlemmar 2025 jämfört med juni 2026?", [plan, slides],
+                      AnswerSettings())
+    assert "I dag är 152 kommuner medlemmar." in [u.text for u in evidence.units]
+
+
 def test_a_sentence_enumerates_when_most_of_its_parts_are_short():
     from assistant.answering.evidence import enumerated
 

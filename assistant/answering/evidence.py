@@ -569,11 +569,20 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
             for a in _anchors(question)}
     years = [(anchor, holders) for anchor, holders in held.items() if anchor.isdigit() and holders]
     compared = {} if quantity else _compared(years, passages, settings.year_likeness_weight)
+    several = len(years) > 1
     for anchor, holders in held.items():
+        # Across years, a year is answered by a unit that says it, not one whose document's title or date
+        # holds it: the 2026 plan's "till 2025 hela 150 kommuner" says 2025, and the slides of June 2026
+        # "152 kommuner"
+        if several and anchor.isdigit():
+            holders = [u for u in holders if u not in chosen]
+            covered = any(anchor in _fold(u.text) for u in chosen)
+        else:
+            covered = any(_holds(u, anchor, passages) for u in chosen)
         # asked for a figure, that year's best unit holding one
         holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
         holder = compared.get(anchor, holder)
-        if holder is not None and not any(_holds(u, anchor, passages) for u in chosen):
+        if holder is not None and not covered:
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
     length = sum(len(u.text) for u in chosen)
