@@ -241,7 +241,12 @@ def counted_english(question: str) -> str | None:
     e-book loans were made through Bibblix during 2021?". It is matched against the Swedish text through
     the model (``evidence.select``'s ``likeness``), as ``counted`` is through stems."""
     match = _COUNTED_EN.search(question)
-    return match.group(1).strip() if match else None
+    if match is None:
+        return None
+    # "How large was Sambruk's income ...": the name is asked about (the anchors), the income counted
+    names = set(names_in(question))
+    words = [w for w in match.group(1).split() if re.sub(r"['’]s$", "", w) not in names]
+    return " ".join(words) or None
 
 
 _HOW = re.compile(r"\b(hur|how)\b", re.IGNORECASE)

@@ -99,8 +99,8 @@ class AnswerSettings(BaseModel):
     # år" at 0.06, "pupils" meets "50 kommuner" at 0.16; answerable dev questions' counted nouns meet their
     # figures at 0.28 and above, the English probe's at 0.21 ("money" / "Kassa och bank"). 0 turns it off.
     counted_similarity: float = 0.2
-    # the figures' surroundings compared, at most: one model call for them all (12 -> 6: dev and the
-    # English probe unchanged)
+    # the units whose figures' surroundings are compared, at most: one model call for them all (12 -> 6
+    # phrases: dev and the English probe unchanged; counted per unit since a row gives two, unchanged)
     counted_phrases: int = 6
     # every other document's best unit this close is heard too (0.04 -> 0.06; flat on dev since 2026-12-01)
     document_margin: float = 0.06

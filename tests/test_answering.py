@@ -140,6 +140,15 @@ def test_an_item_s_decision_joins_an_answer_led_by_the_attachment_s_account_of_i
 
 
 @pytest.mark.slow
+def test_an_english_count_meets_a_table_row_by_its_label(assistant):
+    """"income" meets "Summa föreningens intäkter" at 0.26 and the same label with the sections it stands
+    under ("… 10 Resultat och balansräkning med noter > 10.1 Resultaträkning") at 0.16, under the cut-off:
+    a row is judged by its label too."""
+    answer = ask(assistant, "How much income did Sambruk have in 2021?")
+    assert not answer.refused and "18 905 057" in answer.text, answer.text
+
+
+@pytest.mark.slow
 def test_a_decision_is_the_one_of_the_organ_the_question_names(assistant):
     """The item on Arvidsjaur's audit records the committee's decision, and the minutes quote the
     council's ("Kommunfullmäktiges beslut" / "1. Nämnden ska följa revisorernas rekommendationer."):
@@ -1376,6 +1385,8 @@ def test_question_grammar_names_counts_and_dates():
         "one-off membership contribution"
     assert counted_english("How much membership fee income does Sambruk budget for 2026?") == \
         "membership fee income"
+    # a name is asked about, not counted: the anchors hold it
+    assert counted_english("How large was Sambruk's income from membership fees in 2021?") == "income"
     assert all(counted_english(q) is None for q in ("And how much of that is Luleå's share?",
                                                     "How much did Luleå pay for it?",
                                                     "How large a share may be sold on the market?"))

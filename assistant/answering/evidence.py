@@ -285,7 +285,7 @@ def select(question: str, passages: list[Passage], settings: AnswerSettings, *,
     counted_en = counted_english(question) if likeness and language == "en" else None
     if counted_en and settings.counted_similarity > 0:
         close = [u for u in content if figure(u) and reach(u) >= best - settings.figure_margin]
-        phrases = [p for u in close for p in _figure_phrases(u)][:settings.counted_phrases]
+        phrases = [p for u in close[:settings.counted_phrases] for p in _figure_phrases(u)]
         if phrases and max(likeness(counted_en, phrases)) < settings.counted_similarity:
             return Evidence("refusal", best=best,
                             reason=f"no figure close to the question counts {counted_en!r}")
@@ -1037,9 +1037,11 @@ _AROUND_FIGURE = re.compile(rf"(?:[\w-]+\W+){{0,3}}(?:{_COUNT.pattern})")
 
 def _figure_phrases(unit: Unit) -> list[str]:
     """The words that say what a unit's figures count: around each figure of a sentence; a table row's
-    label with what it stands under (its head, heading and section)."""
+    label, alone and with what it stands under (its head, heading and section): a section path says what
+    a row's figure is about, and dilutes what its label names ("Summa föreningens intäkter")."""
     if unit.kind == "row":
-        return [f"{_FIGURES.sub('', unit.text).strip()} {unit.context}"[:_ROW_PHRASE_CHARS]]
+        label = _FIGURES.sub('', unit.text).strip()
+        return [label, f"{label} {unit.context}"[:_ROW_PHRASE_CHARS]]
     return [m.group(0) for m in _AROUND_FIGURE.finditer(unit.text)]
 
 
