@@ -155,11 +155,12 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
     what a unit is about, the stems which unit names what was asked. Passages without unit vectors (none
     indexed) give none."""
     spans, stems, asked = [], [], set(analyze(question))
+    titles = {passage.title: set(analyze(passage.title)) for passage in passages}
     for p, passage in enumerate(passages):
         if passage.unit_scores is None:
             continue
         heading, own_section = "", _path(passage)[-1]
-        scope = _scope(passage, passages, asked)
+        scope = _scope(passage.title, titles, asked)
         items: dict[int, str] = {}  # the latest list item of each nesting level
         texts = [plain(passage.text[max(0, start - passage.start):max(0, end - passage.start)])
                  for start, end, _, _ in passage.units]
@@ -194,14 +195,13 @@ def passage_units(passages: list[Passage], question: str = "", lexical_weight: f
             in zip(spans, stems, strict=True)]
 
 
-def _scope(passage: Passage, passages: list[Passage], asked: set[str]) -> set[str]:
-    """The stems of a passage's document title, where the question names the document by a word of its
-    title that no other document's title holds, a year aside ("enligt verksamhetsplanen för 2026"): then
-    "Sambruk" and "2026" say where to look, which every unit of that plan is, not which of its units
-    answers."""
-    title = set(analyze(passage.title))
-    others = {t for p in passages if p.title != passage.title for t in analyze(p.title)}
-    return title if asked & {t for t in title - others if not t.isdigit()} else set()
+def _scope(title: str, titles: Mapping[str, set[str]], asked: set[str]) -> set[str]:
+    """The stems of a document's title (``titles`` holds those of every retrieved document), where the
+    question names the document by a word of its title that no other document's title holds, a year aside
+    ("enligt verksamhetsplanen för 2026"): then "Sambruk" and "2026" say where to look, which every unit
+    of that plan is, not which of its units answers."""
+    others = {t for other, stems in titles.items() if other != title for t in stems}
+    return titles[title] if asked & {t for t in titles[title] - others if not t.isdigit()} else set()
 
 
 def _idf(terms: set[str], documents: list[set[str]]) -> dict[str, float]:
@@ -582,7 +582,7 @@ def _sentences(question: str, content: list[Unit], units: list[Unit], passages: 
         # asked for a figure, that year's best unit holding one
         holder = next((u for u in holders if not quantity or answers(u)), holders[0] if holders else None)
         holder = compared.get(anchor, holder)
-        if holder is not None and not covered:
+        if holder is not None and not covered and holder not in chosen:
             chosen.append(holder)
     chosen.sort(key=lambda u: -u.score)
     length = sum(len(u.text) for u in chosen)
@@ -880,8 +880,8 @@ def _decided(question: str, chosen: list[Unit], units: list[Unit], passages: lis
     ("Vad beslutade Arvidsjaurs kommunfullmäktige ...?") where the item records another organ's is
     answered from that organ's decision, in whichever passage records it (its best by the heading's
     score): the minutes quote a council's decision beside the committee's own."""
-    section = next((section for u in chosen if _SECTION_MARK.search(section := passages[u.passage].section)),
-                   None)
+    sections = (passages[u.passage].section for u in chosen)
+    section = next((section for section in sections if _SECTION_MARK.search(section)), None)
     if section is None:
         return []
     decisions = [u for u in units if u.kind == "heading" and _DECISION.search(u.text)]
